@@ -1,0 +1,204 @@
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { promisify } from "node:util";
+import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { flattenKubeconfig } from "./kubeconfig.ts";
+import { pollUntil } from "./poll.ts";
+
+const run = promisify(execFile);
+
+/** One region of the test bed: a real control plane started by kwokctl. */
+export interface Region {
+  name: string;
+  /** kwokctl's name for the cluster. */
+  cluster: string;
+  /** kubeconfig with certificates embedded, usable from a Secret. */
+  kubeconfig: string;
+  /** https://127.0.0.1:<port> */
+  server: string;
+}
+
+const clusterPrefix = "meridian-";
+
+/**
+ * Local multi-region test bed: one kwok cluster (etcd, kube-apiserver, kube-controller-manager,
+ * kube-scheduler, kwok-controller as local processes) per region. All state lives under
+ * `workdir`, so `down()` can find and remove clusters left behind by an interrupted run.
+ */
+export class Testbed {
+  readonly binDir: string;
+  readonly workdir: string;
+
+  constructor(binDir: string, workdir: string = resolve(import.meta.dirname, "../../.testbed/kwok")) {
+    this.binDir = binDir;
+    this.workdir = workdir;
+  }
+
+  private async kwokctl(args: string[]): Promise<string> {
+    await mkdir(this.workdir, { recursive: true });
+    try {
+      const { stdout } = await run(resolve(this.binDir, "kwokctl"), args, {
+        env: { ...process.env, KWOK_WORKDIR: this.workdir, PATH: `${this.binDir}:${process.env.PATH}` },
+        maxBuffer: 16 * 1024 * 1024,
+      });
+      return stdout;
+    } catch (err) {
+      const e = err as { stderr?: string; message: string };
+      throw new Error(`kwokctl ${args.join(" ")} failed: ${e.stderr?.trim() || e.message}`);
+    }
+  }
+
+  private clusterDir(region: string): string {
+    return resolve(this.workdir, "clusters", clusterPrefix + region);
+  }
+
+  /** Starts a region's control plane, adds a fake node and waits until Deployments can roll out. */
+  async create(region: string): Promise<Region> {
+    const bin = (name: string) => resolve(this.binDir, name);
+    await this.kwokctl([
+      "--name",
+      clusterPrefix + region,
+      "create",
+      "cluster",
+      "--runtime",
+      "binary",
+      "--kubeconfig",
+      "",
+      "--kube-apiserver-binary",
+      bin("kube-apiserver"),
+      "--kube-controller-manager-binary",
+      bin("kube-controller-manager"),
+      "--kube-scheduler-binary",
+      bin("kube-scheduler"),
+      "--kwok-controller-binary",
+      bin("kwok"),
+      "--etcd-binary",
+      bin("etcd"),
+      "--wait",
+      "120s",
+    ]);
+    const info = await this.region(region);
+    await addFakeNode(info);
+    await waitForDefaultServiceAccount(info);
+    return info;
+  }
+
+  /** Reads a running (or stopped) region's connection details. */
+  async region(region: string): Promise<Region> {
+    const path = resolve(this.clusterDir(region), "kubeconfig.yaml");
+    const kubeconfig = await flattenKubeconfig(path);
+    const server = /server: (\S+)/.exec(await readFile(path, "utf8"))?.[1];
+    if (!server) throw new Error(`no server in ${path}`);
+    return { name: region, cluster: clusterPrefix + region, kubeconfig, server };
+  }
+
+  /** A region outage: every control-plane process of the region stops; its data stays. */
+  async stop(region: string): Promise<void> {
+    await this.kwokctl(["--name", clusterPrefix + region, "stop", "cluster"]);
+  }
+
+  /** Ends an outage and waits until the API server answers again. */
+  async start(region: string): Promise<void> {
+    await this.kwokctl(["--name", clusterPrefix + region, "start", "cluster"]);
+    const info = await this.region(region);
+    await pollUntil(`region ${region} API server ready`, 60_000, () => isReady(info));
+  }
+
+  /** Regions that exist under this workdir, running or not. */
+  async regions(): Promise<string[]> {
+    if (!existsSync(resolve(this.workdir, "clusters"))) return [];
+    const out = await this.kwokctl(["get", "clusters"]);
+    return out
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => l.startsWith(clusterPrefix))
+      .map((l) => l.slice(clusterPrefix.length));
+  }
+
+  async delete(region: string): Promise<void> {
+    await this.kwokctl(["--name", clusterPrefix + region, "delete", "cluster"]);
+  }
+
+  /** Removes every region of this workdir, including leftovers of an interrupted run. */
+  async down(): Promise<void> {
+    for (const region of await this.regions()) await this.delete(region);
+  }
+}
+
+export function kubeConfigFor(region: Region): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromString(region.kubeconfig);
+  return kc;
+}
+
+/** True when the region's API server answers /readyz with 200. */
+export async function isReady(region: Region): Promise<boolean> {
+  try {
+    const kc = kubeConfigFor(region);
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) return false;
+    const opts: { ca?: string; cert?: string; key?: string } = {};
+    const user = kc.getCurrentUser();
+    if (cluster.caData) opts.ca = Buffer.from(cluster.caData, "base64").toString();
+    if (user?.certData) opts.cert = Buffer.from(user.certData, "base64").toString();
+    if (user?.keyData) opts.key = Buffer.from(user.keyData, "base64").toString();
+    const res = await fetchReadyz(cluster.server, opts);
+    return res === 200;
+  } catch {
+    return false;
+  }
+}
+
+async function fetchReadyz(
+  server: string,
+  tls: { ca?: string; cert?: string; key?: string },
+): Promise<number> {
+  const { request } = await import("node:https");
+  return new Promise((resolvePromise, reject) => {
+    const req = request(`${server}/readyz`, { ...tls, timeout: 2000 }, (res) => {
+      res.resume();
+      resolvePromise(res.statusCode ?? 0);
+    });
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/**
+ * kwok-controller (started with --manage-all-nodes) keeps any Node Ready and runs the pods the
+ * scheduler binds to it, so one Node with room for many pods makes Deployments roll out for real.
+ */
+async function addFakeNode(region: Region): Promise<void> {
+  const core = kubeConfigFor(region).makeApiClient(CoreV1Api);
+  const capacity = { cpu: "64", memory: "256Gi", pods: "500" };
+  await core.createNode({
+    body: {
+      metadata: {
+        name: `${region.name}-node-0`,
+        labels: {
+          type: "kwok",
+          "kubernetes.io/hostname": `${region.name}-node-0`,
+          "topology.kubernetes.io/region": region.name,
+        },
+        annotations: { "kwok.x-k8s.io/node": "fake" },
+      },
+      status: { capacity, allocatable: capacity },
+    },
+  });
+}
+
+/** Pods are refused until kube-controller-manager has created the namespace's default ServiceAccount. */
+async function waitForDefaultServiceAccount(region: Region): Promise<void> {
+  const core = kubeConfigFor(region).makeApiClient(CoreV1Api);
+  await pollUntil(`region ${region.name} default ServiceAccount`, 60_000, async () => {
+    try {
+      await core.readNamespacedServiceAccount({ name: "default", namespace: "default" });
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
