@@ -31,7 +31,11 @@ export class Testbed {
   readonly binDir: string;
   readonly workdir: string;
 
-  constructor(binDir: string, workdir: string = resolve(import.meta.dirname, "../../.testbed/kwok")) {
+  /** `MERIDIAN_TESTBED_DIR` lets two test runs on one machine keep apart (each removes its own leftovers). */
+  constructor(
+    binDir: string,
+    workdir: string = process.env.MERIDIAN_TESTBED_DIR ?? resolve(import.meta.dirname, "../../.testbed/kwok"),
+  ) {
     this.binDir = binDir;
     this.workdir = workdir;
   }
