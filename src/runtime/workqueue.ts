@@ -60,7 +60,10 @@ export class WorkQueue {
   /** Adds the key after `ms`; a sooner pending delay for the same key wins. */
   addAfter(key: string, ms: number): void {
     if (this.stopped) return;
-    if (ms <= 0) return this.add(key);
+    if (ms <= 0) {
+      this.add(key);
+      return;
+    }
     const due = Date.now() + ms;
     const existing = this.delayed.get(key);
     if (existing && existing.due <= due) return;
