@@ -4,6 +4,7 @@ import { defineConfig } from "vitest/config";
 // started once by the global setup, and run one file at a time because they stop and start regions.
 export default defineConfig({
   test: {
+    reporters: ["default", "./test/harness/summary-reporter.ts"],
     projects: [
       {
         test: {
