@@ -53,11 +53,13 @@ export function createLogger(
   );
 }
 
-/** The logger for one reconcile: every line names the object it is about. */
-export function reconcileLogger(
-  log: Logger,
-  controller: string,
-  obj: { cluster?: string; namespace?: string; name: string },
-): Logger {
-  return log.child({ controller, ...obj });
+/**
+ * The logger for one reconcile: every line names the object, from its work-queue key
+ * ("namespace/name", or "name" for cluster-scoped kinds), and the cluster it lives in.
+ */
+export function reconcileLogger(log: Logger, controller: string, key: string, cluster = "hub"): Logger {
+  const slash = key.indexOf("/");
+  return slash < 0
+    ? log.child({ controller, cluster, name: key })
+    : log.child({ controller, cluster, namespace: key.slice(0, slash), name: key.slice(slash + 1) });
 }

@@ -5,7 +5,10 @@ import type { Reporter, SerializedError, TestModule } from "vitest/node";
  * do not know vitest's coloured summary can read.
  */
 export default class SummaryReporter implements Reporter {
-  onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<SerializedError>): void {
+  onTestRunEnd(
+    testModules: ReadonlyArray<TestModule>,
+    unhandledErrors: ReadonlyArray<SerializedError>,
+  ): void {
     // An error thrown outside any test (a timer, a stray promise) fails the run, so it counts.
     const count = { passed: 0, failed: unhandledErrors.length, skipped: 0, pending: 0 };
     for (const m of testModules) {

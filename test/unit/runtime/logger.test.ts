@@ -43,10 +43,14 @@ describe("logger", () => {
 
   it("writes JSON lines naming the reconciled object", () => {
     const { log, output } = capture();
-    reconcileLogger(log, "regionalapp", { cluster: "hub", namespace: "shop", name: "checkout" }).info(
-      "reconciled",
-    );
-    const record = JSON.parse(output().trim());
+    reconcileLogger(log, "regionalapp", "shop/checkout").info("reconciled");
+    reconcileLogger(log, "membercluster", "us-east", "us-east").info("probed");
+    const [record, clusterScoped] = output()
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(clusterScoped).toMatchObject({ controller: "membercluster", cluster: "us-east", name: "us-east" });
+    expect(clusterScoped.namespace).toBeUndefined();
     expect(record).toMatchObject({
       level: "info",
       controller: "regionalapp",
