@@ -4,6 +4,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { promisify } from "node:util";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { probeCluster } from "../../src/clusters/probe.ts";
 import { flattenKubeconfig } from "./kubeconfig.ts";
 import { pollUntil } from "./poll.ts";
 
@@ -137,38 +138,9 @@ export function kubeConfigFor(region: Region): KubeConfig {
   return kc;
 }
 
-/** True when the region's API server answers /readyz with 200. */
+/** True when the region's API server answers /readyz with 200 (the operator's own probe). */
 export async function isReady(region: Region): Promise<boolean> {
-  try {
-    const kc = kubeConfigFor(region);
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) return false;
-    const opts: { ca?: string; cert?: string; key?: string } = {};
-    const user = kc.getCurrentUser();
-    if (cluster.caData) opts.ca = Buffer.from(cluster.caData, "base64").toString();
-    if (user?.certData) opts.cert = Buffer.from(user.certData, "base64").toString();
-    if (user?.keyData) opts.key = Buffer.from(user.keyData, "base64").toString();
-    const res = await fetchReadyz(cluster.server, opts);
-    return res === 200;
-  } catch {
-    return false;
-  }
-}
-
-async function fetchReadyz(
-  server: string,
-  tls: { ca?: string; cert?: string; key?: string },
-): Promise<number> {
-  const { request } = await import("node:https");
-  return new Promise((resolvePromise, reject) => {
-    const req = request(`${server}/readyz`, { ...tls, timeout: 2000 }, (res) => {
-      res.resume();
-      resolvePromise(res.statusCode ?? 0);
-    });
-    req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.on("error", reject);
-    req.end();
-  });
+  return (await probeCluster(kubeConfigFor(region), 2000, false)).reachable;
 }
 
 /**
