@@ -1,3 +1,5 @@
+import { describeApiError } from "./api-errors.ts";
+import { ConfigurationError } from "./errors.ts";
 import { type Logger, reconcileLogger } from "./logger.ts";
 import type { Metrics } from "./metrics.ts";
 import { type Result, WorkQueue } from "./workqueue.ts";
@@ -62,10 +64,10 @@ export class Controller {
         return result;
       } catch (err) {
         metrics.reconcileTotal.inc({ controller: this.name, result: "error" });
-        reconcileLog.error(
-          { err: err instanceof Error ? err.message : String(err), retries: this.queue.retries(key) },
-          "reconcile failed; retrying with backoff",
-        );
+        const fields = { err: describeApiError(err), retries: this.queue.retries(key) };
+        if (err instanceof ConfigurationError)
+          reconcileLog.warn(fields, "needs a fix by the user; retrying with backoff");
+        else reconcileLog.error(fields, "reconcile failed; retrying with backoff");
         throw err;
       } finally {
         stopTimer();

@@ -1,4 +1,5 @@
 import { backoffDelay } from "./backoff.ts";
+import { retryBounds } from "./errors.ts";
 import type { WorkqueueMetrics } from "./metrics.ts";
 
 export interface WorkQueueOptions {
@@ -111,11 +112,13 @@ export class WorkQueue {
   private async process(key: string, handler: (key: string) => Promise<Result>): Promise<void> {
     let result: Result;
     let failed = false;
+    let bounds = { baseMs: this.opts.baseRetryMs, maxMs: this.opts.maxRetryMs };
     try {
       result = await handler(key);
-    } catch {
+    } catch (err) {
       // The handler records and logs its own errors; the queue's part is to retry with backoff.
       failed = true;
+      bounds = retryBounds(err) ?? bounds;
     }
     this.processing.delete(key);
     this.running--;
@@ -123,10 +126,7 @@ export class WorkQueue {
       const attempt = this.retries(key);
       this.failures.set(key, attempt + 1);
       this.opts.metrics?.retries.inc({ name: this.opts.name });
-      this.addAfter(
-        key,
-        backoffDelay(attempt, { baseMs: this.opts.baseRetryMs, maxMs: this.opts.maxRetryMs }),
-      );
+      this.addAfter(key, backoffDelay(attempt, bounds));
     } else {
       this.failures.delete(key);
       if (result?.requeueAfterMs !== undefined) this.addAfter(key, result.requeueAfterMs);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { backoffDelay } from "../../../src/runtime/backoff.ts";
+import { ConfigurationError } from "../../../src/runtime/errors.ts";
 import { createMetrics } from "../../../src/runtime/metrics.ts";
 import { WorkQueue } from "../../../src/runtime/workqueue.ts";
 import { pollUntil } from "../../harness/poll.ts";
@@ -152,5 +153,21 @@ describe("WorkQueue", () => {
     await stopping;
     q.add("c");
     expect(seen).toEqual(["a"]);
+  });
+});
+
+describe("WorkQueue with configuration errors", () => {
+  it("retries a ConfigurationError slowly, from one second", async () => {
+    const q = new WorkQueue({ name: "t", concurrency: 1 });
+    const times: number[] = [];
+    q.start(async () => {
+      times.push(performance.now());
+      if (times.length === 1) throw new ConfigurationError("Secret missing");
+      return undefined;
+    });
+    q.add("a");
+    await pollUntil("retry", 3000, () => times.length === 2);
+    expect((times[1] as number) - (times[0] as number)).toBeGreaterThanOrEqual(999);
+    await q.shutdown();
   });
 });
