@@ -1,0 +1,107 @@
+// The condition types and reasons Meridian writes. Alerts, dashboards and runbooks match on these
+// strings, so they form part of the API: add freely, never rename. Const objects rather than
+// `enum` (the project compiles with erasableSyntaxOnly); each also exports a union type.
+
+/** Condition types, per kind. */
+export const MemberClusterCondition = {
+  /** The hub reached the cluster's API server (/readyz answered) at the last probe. */
+  Reachable: "Reachable",
+  /** The cluster is usable for failover: reachable, credentials valid, version supported. */
+  Ready: "Ready",
+} as const;
+
+export const FailoverPolicyCondition = {
+  /** The policy was read and is in use by the operator. */
+  Ready: "Ready",
+} as const;
+
+export const RegionalAppCondition = {
+  /** The app runs in its primary region, which is healthy, and DNS points there. */
+  Ready: "Ready",
+  /** At least one region is unhealthy or a replica lags beyond the guard. */
+  Degraded: "Degraded",
+  /** A ReplicaPromotion for this app is running. */
+  FailoverInProgress: "FailoverInProgress",
+  /** The old primary region is fenced: its writer is stopped or its database refuses writes. */
+  Fenced: "Fenced",
+  /** A failover would succeed right now (pre-flight: target reachable, replica within the guard, DNS usable). */
+  FailoverReady: "FailoverReady",
+} as const;
+
+export const ReplicaPromotionCondition = {
+  /** The promotion may run: the policy is Automatic, or spec.approved is true. */
+  Approved: "Approved",
+  /** The promotion has finished successfully. */
+  Ready: "Ready",
+} as const;
+
+export type MemberClusterConditionType = (typeof MemberClusterCondition)[keyof typeof MemberClusterCondition];
+export type FailoverPolicyConditionType =
+  (typeof FailoverPolicyCondition)[keyof typeof FailoverPolicyCondition];
+export type RegionalAppConditionType = (typeof RegionalAppCondition)[keyof typeof RegionalAppCondition];
+export type ReplicaPromotionConditionType =
+  (typeof ReplicaPromotionCondition)[keyof typeof ReplicaPromotionCondition];
+export type ConditionType =
+  | MemberClusterConditionType
+  | FailoverPolicyConditionType
+  | RegionalAppConditionType
+  | ReplicaPromotionConditionType;
+
+/** Why a condition has its status. CamelCase, as metav1.Condition requires. */
+export const Reason = {
+  // Cluster connectivity.
+  ApiServerReachable: "ApiServerReachable",
+  ApiServerUnreachable: "ApiServerUnreachable",
+  KubeconfigSecretNotFound: "KubeconfigSecretNotFound",
+  KubeconfigInvalid: "KubeconfigInvalid",
+  /** The kubeconfig runs an exec/auth-provider plugin and spec.allowExecAuth is false. */
+  ExecAuthRefused: "ExecAuthRefused",
+
+  // References between objects.
+  PolicyNotFound: "PolicyNotFound",
+  MemberClusterNotFound: "MemberClusterNotFound",
+  AppNotFound: "AppNotFound",
+  Accepted: "Accepted",
+
+  // Region health.
+  /** No observation yet (first probe pending, caches loading): nothing is concluded. */
+  ProbePending: "ProbePending",
+  PrimaryHealthy: "PrimaryHealthy",
+  RegionHealthy: "RegionHealthy",
+  WorkloadNotFound: "WorkloadNotFound",
+  /** The workload is scaled to zero or has too few available replicas. */
+  WorkloadUnavailable: "WorkloadUnavailable",
+  HealthEndpointFailing: "HealthEndpointFailing",
+  /** No other region is healthy and reachable enough to take over. */
+  NoFailoverTarget: "NoFailoverTarget",
+  AllRegionsHealthy: "AllRegionsHealthy",
+  RegionUnhealthy: "RegionUnhealthy",
+  PrimaryUnhealthy: "PrimaryUnhealthy",
+  ReplicationLagTooHigh: "ReplicationLagTooHigh",
+
+  // Safety rules that hold a failover back.
+  Suspended: "Suspended",
+  TooFewHealthyRegions: "TooFewHealthyRegions",
+  TooSoonSinceLastFailover: "TooSoonSinceLastFailover",
+  JurisdictionNotAllowed: "JurisdictionNotAllowed",
+  AwaitingApproval: "AwaitingApproval",
+  DnsCredentialsInvalid: "DnsCredentialsInvalid",
+  InsufficientCapacity: "InsufficientCapacity",
+  PreflightPassed: "PreflightPassed",
+
+  // A promotion's progress and outcome.
+  ApprovedInSpec: "ApprovedInSpec",
+  AutomaticPolicy: "AutomaticPolicy",
+  Fencing: "Fencing",
+  PrimaryFenced: "PrimaryFenced",
+  LeaseExpired: "LeaseExpired",
+  Promoting: "Promoting",
+  Rerouting: "Rerouting",
+  Verifying: "Verifying",
+  PromotionSucceeded: "PromotionSucceeded",
+  PromotionFailed: "PromotionFailed",
+  PromotionAborted: "PromotionAborted",
+  DryRunCompleted: "DryRunCompleted",
+} as const;
+
+export type Reason = (typeof Reason)[keyof typeof Reason];
