@@ -2,8 +2,10 @@
 // The single `meridian` program. Subcommands select the role: the hub operator, the per-region
 // agent, and small tools. Each role arrives with its issue; unknown input is a usage error (exit 2).
 import { readFileSync } from "node:fs";
+import { operatorUsage, runOperator } from "./operator.ts";
 
 export const usage = `usage: meridian <command>
+  operator   run the hub operator (meridian operator --help for flags)
   version    print the version and exit`;
 
 export function version(): string {
@@ -14,9 +16,25 @@ export function version(): string {
 }
 
 /** Runs one invocation; returns the process exit code. Kept free of process.exit so tests can call it. */
-export function main(argv: string[], out: (line: string) => void, err: (line: string) => void): number {
-  const [command] = argv;
+export async function main(
+  argv: string[],
+  out: (line: string) => void,
+  err: (line: string) => void,
+): Promise<number> {
+  const [command, ...rest] = argv;
   switch (command) {
+    case "operator":
+      if (rest.includes("--help")) {
+        out(operatorUsage);
+        return 0;
+      }
+      try {
+        return await runOperator(rest);
+      } catch (e) {
+        if (!(e instanceof Error) || !isUsageError(e)) throw e;
+        err(`${e.message}\n${operatorUsage}`);
+        return 2;
+      }
     case "version":
     case "--version":
       out(`meridian ${version()}`);
@@ -31,6 +49,11 @@ export function main(argv: string[], out: (line: string) => void, err: (line: st
   }
 }
 
+/** Flag errors from parseArgs or our own checks, as opposed to failures while running. */
+function isUsageError(e: Error): boolean {
+  return e.message.startsWith("--") || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") === true;
+}
+
 if (import.meta.main) {
-  process.exitCode = main(process.argv.slice(2), console.log, console.error);
+  process.exitCode = await main(process.argv.slice(2), console.log, console.error);
 }

@@ -1,4 +1,5 @@
 import { type DestinationStream, type Logger, pino } from "pino";
+import { splitKey } from "./keys.ts";
 
 export type { Logger } from "pino";
 
@@ -58,8 +59,5 @@ export function createLogger(
  * ("namespace/name", or "name" for cluster-scoped kinds), and the cluster it lives in.
  */
 export function reconcileLogger(log: Logger, controller: string, key: string, cluster = "hub"): Logger {
-  const slash = key.indexOf("/");
-  return slash < 0
-    ? log.child({ controller, cluster, name: key })
-    : log.child({ controller, cluster, namespace: key.slice(0, slash), name: key.slice(slash + 1) });
+  return log.child({ controller, cluster, ...splitKey(key) });
 }

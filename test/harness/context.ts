@@ -1,5 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { AppsV1Api, CoreV1Api, type V1Deployment } from "@kubernetes/client-node";
+import {
+  AppsV1Api,
+  CoreV1Api,
+  PatchStrategy,
+  setHeaderOptions,
+  type V1Deployment,
+} from "@kubernetes/client-node";
 import { afterAll, beforeAll, inject } from "vitest";
 import { kubeConfigFor, type Region, Testbed } from "./testbed.ts";
 
@@ -67,4 +73,17 @@ export function deployment(name: string, namespace: string, replicas: number): V
 
 export function appsApi(region: Region): AppsV1Api {
   return kubeConfigFor(region).makeApiClient(AppsV1Api);
+}
+
+/** Scales a Deployment in a region, as `kubectl scale` would. */
+export async function scaleDeployment(
+  region: Region,
+  namespace: string,
+  name: string,
+  replicas: number,
+): Promise<void> {
+  await appsApi(region).patchNamespacedDeploymentScale(
+    { name, namespace, body: { spec: { replicas } } },
+    setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+  );
 }

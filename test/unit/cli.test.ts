@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.ts";
 
-function invoke(argv: string[]) {
+async function invoke(argv: string[]) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = main(
+  const code = await main(
     argv,
     (l) => out.push(l),
     (l) => err.push(l),
@@ -13,16 +13,33 @@ function invoke(argv: string[]) {
 }
 
 describe("meridian CLI", () => {
-  it("prints the package version", () => {
-    const r = invoke(["version"]);
+  it("prints the package version", async () => {
+    const r = await invoke(["version"]);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^meridian \d+\.\d+\.\d+$/);
   });
 
-  it("rejects an unknown command with usage and exit code 2", () => {
-    const r = invoke(["frobnicate"]);
+  it("rejects an unknown command with usage and exit code 2", async () => {
+    const r = await invoke(["frobnicate"]);
     expect(r.code).toBe(2);
     expect(r.err).toContain('unknown command "frobnicate"');
     expect(r.err).toContain("usage: meridian");
+  });
+
+  it.each([
+    [["operator", "--bogus"], /Unknown option '--bogus'/],
+    [
+      ["operator", "--probe-interval-seconds", "fast"],
+      /--probe-interval-seconds must be a number >= 0.1, got "fast"/,
+    ],
+    [
+      ["operator", "--lease-duration-seconds", "5", "--renew-deadline-seconds", "5"],
+      /--renew-deadline-seconds must be less than/,
+    ],
+  ])("refuses bad operator flags %j naming the flag, exit code 2", async (argv, message) => {
+    const r = await invoke(argv);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(message);
+    expect(r.err).toContain("usage: meridian operator");
   });
 });

@@ -1,10 +1,13 @@
 // Region health, decided purely: one observation per health-check interval, turned into a
 // healthy/unhealthy verdict with the policy's failure and success thresholds. No I/O here; the
 // controller gathers the inputs and records the result.
+import { Reason } from "../../api/reasons.ts";
 
 /** What the hub saw of one region at one probe. */
 export interface RegionObservation {
   ok: boolean;
+  /** Why, as a condition reason (for a failed observation, the first problem found). */
+  reason: Reason;
   /** Why the observation failed, or a short summary when it passed; goes to status. */
   message: string;
 }
@@ -96,27 +99,24 @@ export interface RegionInputs {
  * as a failure, or a restart of the operator could fail an app over.
  */
 export function observeRegion(i: RegionInputs): RegionObservation | undefined {
-  if (!i.cluster) return { ok: false, message: `MemberCluster ${i.clusterRef} not found` };
+  const fail = (reason: Reason, message: string): RegionObservation => ({ ok: false, reason, message });
+  if (!i.cluster) return fail(Reason.MemberClusterNotFound, `MemberCluster ${i.clusterRef} not found`);
   if (i.cluster.reachable === undefined) return undefined;
   if (!i.cluster.reachable) {
-    return { ok: false, message: `cluster ${i.clusterRef} unreachable: ${i.cluster.message}` };
+    return fail(Reason.ApiServerUnreachable, `cluster ${i.clusterRef} unreachable: ${i.cluster.message}`);
   }
   if (!i.workloadKnown) return undefined;
   const w = i.workload;
-  if (!w) return { ok: false, message: `workload ${i.workloadRef} not found in cluster ${i.clusterRef}` };
-  if (w.replicas === 0) return { ok: false, message: `${w.kind} ${i.workloadRef} is scaled to 0 replicas` };
-  if (w.availableReplicas < 1 || w.availableCondition === false) {
-    return {
-      ok: false,
-      message: `${w.kind} ${i.workloadRef} has ${w.availableReplicas}/${w.replicas} replicas available`,
-    };
+  if (!w)
+    return fail(Reason.WorkloadNotFound, `workload ${i.workloadRef} not found in cluster ${i.clusterRef}`);
+  const counts = `${w.availableReplicas}/${w.replicas} replicas available`;
+  if (w.replicas === 0)
+    return fail(Reason.WorkloadUnavailable, `${w.kind} ${i.workloadRef} is scaled to 0 replicas`);
+  const short = w.availableReplicas < 1 || w.availableCondition === false;
+  if (short || (w.kind === "StatefulSet" && w.availableReplicas < w.replicas)) {
+    return fail(Reason.WorkloadUnavailable, `${w.kind} ${i.workloadRef} has ${counts}`);
   }
-  if (w.kind === "StatefulSet" && w.availableReplicas < w.replicas) {
-    return {
-      ok: false,
-      message: `StatefulSet ${i.workloadRef} has ${w.availableReplicas}/${w.replicas} replicas available`,
-    };
-  }
-  if (i.endpoint && !i.endpoint.ok) return { ok: false, message: `health endpoint: ${i.endpoint.message}` };
-  return { ok: true, message: `${w.availableReplicas}/${w.replicas} replicas available` };
+  if (i.endpoint && !i.endpoint.ok)
+    return fail(Reason.HealthEndpointFailing, `health endpoint: ${i.endpoint.message}`);
+  return { ok: true, reason: Reason.RegionHealthy, message: counts };
 }

@@ -18,7 +18,11 @@ function run(seq: boolean[], t: { failureThreshold: number; successThreshold: nu
   const states: RegionHealth[] = [];
   let state: RegionHealth | undefined;
   for (const ok of seq) {
-    state = nextRegionHealth(state, { ok, message: "" }, t);
+    state = nextRegionHealth(
+      state,
+      { ok, reason: ok ? "RegionHealthy" : "WorkloadUnavailable", message: "" },
+      t,
+    );
     states.push(state);
   }
   return states;
@@ -125,7 +129,7 @@ describe("observeRegion", () => {
       ...base,
       workload: { kind: "Deployment", replicas: 4, availableReplicas: 3, availableCondition: true },
     });
-    expect(obs).toEqual({ ok: true, message: "3/4 replicas available" });
+    expect(obs).toEqual({ ok: true, reason: "RegionHealthy", message: "3/4 replicas available" });
   });
 
   it("concludes nothing before the first cluster probe or while the workload cache loads", () => {

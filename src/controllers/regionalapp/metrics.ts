@@ -1,0 +1,14 @@
+import { Gauge, type Registry } from "prom-client";
+
+export function createRegionalAppMetrics(registry: Registry) {
+  return {
+    regionHealthy: new Gauge({
+      name: "meridian_region_healthy",
+      help: "1 when the region counts as healthy for the app under its policy's thresholds, else 0.",
+      labelNames: ["namespace", "app", "region"],
+      registers: [registry],
+    }),
+  };
+}
+
+export type RegionalAppMetrics = ReturnType<typeof createRegionalAppMetrics>;

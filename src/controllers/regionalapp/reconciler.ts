@@ -1,0 +1,212 @@
+import { apiVersion, group, version } from "../../api/group.ts";
+import { Reason } from "../../api/reasons.ts";
+import type { FailoverPolicy, MemberCluster, Region, RegionalApp } from "../../api/types.generated.ts";
+import type { ClusterRegistry, Workload } from "../../clusters/registry.ts";
+import type { ReconcileContext, Reconciler } from "../../runtime/controller.ts";
+import { ConfigurationError } from "../../runtime/errors.ts";
+import type { EventRecorder } from "../../runtime/events.ts";
+import type { Informer } from "../../runtime/informer.ts";
+import { splitKey } from "../../runtime/keys.ts";
+import type { StatusWriter } from "../../runtime/status-writer.ts";
+import { probeEndpoint } from "./endpoint-probe.ts";
+import {
+  nextRegionHealth,
+  observationDue,
+  observeRegion,
+  type RegionHealth,
+  type WorkloadView,
+} from "./health.ts";
+import type { RegionalAppMetrics } from "./metrics.ts";
+import { healthStatus, policyMissingStatus, type RegionView, statusChanged } from "./status.ts";
+
+export interface RegionalAppDeps {
+  apps: Informer<RegionalApp>;
+  policies: Informer<FailoverPolicy>;
+  clusters: Informer<MemberCluster>;
+  registry: ClusterRegistry;
+  status: StatusWriter;
+  events: EventRecorder<Reason>;
+  metrics: RegionalAppMetrics;
+  now?: () => number;
+}
+
+/** Per app and region: the hysteresis state and when the region was last observed. */
+type Tracked = RegionHealth & { observedAt: number | undefined; reason: Reason; message: string };
+
+const appResource = { group, version, kind: "RegionalApp", plural: "regionalapps" };
+
+/**
+ * The observe-and-record half for a RegionalApp: once per health-check interval it observes every
+ * region (cluster probe, workload from the member cluster's cache, optional HTTP endpoint),
+ * applies the policy's thresholds, and records region health, Ready/Degraded/FailoverReady,
+ * Events on every flip, and meridian_region_healthy.
+ */
+export class RegionalAppReconciler implements Reconciler {
+  readonly name = "regionalapp";
+  private readonly deps: RegionalAppDeps;
+  private readonly tracked = new Map<string, Map<string, Tracked>>();
+
+  constructor(deps: RegionalAppDeps) {
+    this.deps = deps;
+  }
+
+  async reconcile(key: string, ctx: ReconcileContext): Promise<{ requeueAfterMs: number } | undefined> {
+    const app = this.deps.apps.get(splitKey(key).name, splitKey(key).namespace);
+    if (!app) {
+      this.forget(key);
+      return undefined;
+    }
+    const namespace = app.metadata?.namespace ?? "";
+    const subject = {
+      apiVersion,
+      kind: "RegionalApp",
+      name: app.metadata?.name ?? "",
+      namespace,
+      uid: app.metadata?.uid,
+    };
+    const policy = this.deps.policies.get(app.spec.policyRef.name, namespace);
+    if (!policy) {
+      const message = `FailoverPolicy ${namespace}/${app.spec.policyRef.name} not found; create it or fix spec.policyRef.name`;
+      await this.recordPolicyMissing(app, message, ctx);
+      await this.deps.events.record(subject, "Warning", Reason.PolicyNotFound, "Observe", message);
+      throw new ConfigurationError(message);
+    }
+    const { intervalSeconds, timeoutSeconds } = policy.spec.healthCheck;
+    const nowMs = (this.deps.now ?? Date.now)();
+    const state = this.stateOf(key, app);
+    const views: RegionView[] = [];
+    for (const region of app.spec.regions) {
+      const before = state.get(region.name);
+      let current = before;
+      if (observationDue(before?.observedAt, nowMs, intervalSeconds)) {
+        const obs = await this.observe(app, region, timeoutSeconds * 1000);
+        if (obs) {
+          current = {
+            ...nextRegionHealth(before, obs, policy.spec.healthCheck),
+            observedAt: nowMs,
+            reason: obs.reason,
+            message: obs.message,
+          };
+          state.set(region.name, current);
+        }
+      }
+      const view = current ?? {
+        healthy: undefined,
+        consecutiveFailures: 0,
+        consecutiveSuccesses: 0,
+        observedAt: undefined,
+        reason: Reason.ProbePending,
+        message: "no observation yet",
+      };
+      views.push({ name: region.name, ...view, canTakeOver: this.canTakeOver(region) });
+      if (before?.healthy !== view.healthy && view.healthy !== undefined) {
+        ctx.log.info({ region: region.name, healthy: view.healthy }, view.message);
+        await this.deps.events.record(
+          subject,
+          view.healthy ? "Normal" : "Warning",
+          view.healthy ? Reason.RegionHealthy : view.reason,
+          "Observe",
+          `region ${region.name} ${view.healthy ? "healthy" : "unhealthy"}: ${view.message}`,
+        );
+      }
+      if (view.healthy !== undefined) {
+        this.deps.metrics.regionHealthy.set(
+          { namespace, app: subject.name, region: region.name },
+          view.healthy ? 1 : 0,
+        );
+      }
+    }
+    const next = healthStatus(app, views, new Date(nowMs));
+    if (!ctx.signal.aborted && statusChanged(app.status, next, nowMs)) {
+      await this.deps.status.apply({ ...appResource, name: subject.name, namespace }, next);
+    }
+    return { requeueAfterMs: intervalSeconds * 1000 };
+  }
+
+  /** The tracked state of an app, seeded from its status after a restart or a change of leader. */
+  private stateOf(key: string, app: RegionalApp): Map<string, Tracked> {
+    let state = this.tracked.get(key);
+    if (!state) {
+      state = new Map();
+      for (const r of app.status?.regions ?? []) {
+        state.set(r.name, {
+          healthy: r.healthy,
+          consecutiveFailures: r.consecutiveFailures ?? 0,
+          consecutiveSuccesses: r.consecutiveSuccesses ?? 0,
+          observedAt: undefined, // observe at once: the stored time may be from another leader's clock
+          reason: r.healthy === false ? Reason.RegionUnhealthy : Reason.RegionHealthy,
+          message: r.message ?? "",
+        });
+      }
+      this.tracked.set(key, state);
+    }
+    return state;
+  }
+
+  private forget(key: string): void {
+    const { namespace = "", name } = splitKey(key);
+    for (const region of this.tracked.get(key)?.keys() ?? []) {
+      this.deps.metrics.regionHealthy.remove({ namespace, app: name, region });
+    }
+    this.tracked.delete(key);
+  }
+
+  private async observe(app: RegionalApp, region: Region, timeoutMs: number) {
+    const workloadNamespace = region.workload.namespace ?? app.metadata?.namespace ?? "";
+    const workloadRef = `${region.workload.kind} ${workloadNamespace}/${region.workload.name}`;
+    const mc = this.deps.clusters.get(region.clusterRef);
+    const client = this.deps.registry.get(region.clusterRef);
+    const probe = client?.probe;
+    const cache =
+      client && probe?.reachable
+        ? this.deps.registry.workloads(region.clusterRef, region.workload.kind)
+        : undefined;
+    const workload = cache?.get(workloadNamespace, region.workload.name);
+    const endpoint =
+      region.healthEndpoint && probe?.reachable && workload
+        ? await probeEndpoint(region.healthEndpoint.url, region.healthEndpoint.expectStatus, timeoutMs)
+        : undefined;
+    return observeRegion({
+      cluster: mc ? clusterView(mc, probe) : undefined,
+      clusterRef: region.clusterRef,
+      workloadRef,
+      workload: workload ? workloadView(region.workload.kind, workload) : undefined,
+      workloadKnown: cache?.synced ?? false,
+      endpoint,
+    });
+  }
+
+  private canTakeOver(region: Region): boolean {
+    return this.deps.registry.get(region.clusterRef)?.probe?.reachable === true;
+  }
+
+  private async recordPolicyMissing(app: RegionalApp, message: string, ctx: ReconcileContext): Promise<void> {
+    const next = policyMissingStatus(app, message, new Date((this.deps.now ?? Date.now)()));
+    if (ctx.signal.aborted || next.conditions === app.status?.conditions) return;
+    const { name = "", namespace } = app.metadata ?? {};
+    await this.deps.status.apply({ ...appResource, name, namespace }, next);
+  }
+}
+
+/** The cluster as seen through its MemberCluster and the registry's last probe. */
+function clusterView(mc: MemberCluster, probe: { reachable: boolean; error?: string } | undefined) {
+  if (probe) return { reachable: probe.reachable, message: probe.error ?? "" };
+  // No client: the MemberCluster's own status says why (a bad Secret, ...), so the region is not usable.
+  const ready = mc.status?.conditions?.find((c) => c.type === "Ready");
+  return ready?.status === "False"
+    ? { reachable: false, message: ready.message }
+    : { reachable: undefined, message: "" };
+}
+
+function workloadView(kind: "Deployment" | "StatefulSet", w: Workload): WorkloadView {
+  const replicas = w.spec?.replicas ?? 1;
+  const availableReplicas = w.status?.availableReplicas ?? 0;
+  if (kind === "StatefulSet") return { kind, replicas, availableReplicas };
+  const available = (w.status?.conditions ?? []).find((c) => c.type === "Available");
+  return {
+    kind,
+    replicas,
+    availableReplicas,
+    availableCondition: available ? available.status === "True" : undefined,
+  };
+}

@@ -1,0 +1,150 @@
+// The RegionalApp's health status, computed purely from the regions' health and the previous status.
+import { conditionTime, setCondition } from "../../api/conditions.ts";
+import { Reason, RegionalAppCondition } from "../../api/reasons.ts";
+import type { Condition, RegionalApp, RegionalAppStatus, RegionStatus } from "../../api/types.generated.ts";
+import type { RegionHealth } from "./health.ts";
+
+/** One region as this reconcile saw it. */
+export interface RegionView extends RegionHealth {
+  name: string;
+  reason: Reason;
+  message: string;
+  /** When the region was last observed (ms), for status.regions[].lastProbeTime. */
+  observedAt: number | undefined;
+  /** Whether it could take over right now: cluster reachable and workload present. */
+  canTakeOver: boolean;
+}
+
+/**
+ * The health part of RegionalApp.status: per-region verdicts, `healthyRegions`, `currentPrimary`
+ * (the spec's primary until a failover records another), and the Ready, Degraded and FailoverReady
+ * conditions. Fields owned by the failover flow (epoch, lastFailover, Fenced, ...) are kept as they are.
+ */
+export function healthStatus(app: RegionalApp, regions: RegionView[], now: Date): RegionalAppStatus {
+  const previous = app.status ?? {};
+  const generation = app.metadata?.generation ?? 0;
+  const primary = previous.currentPrimary ?? app.spec.primaryRegion;
+  const primaryView = regions.find((r) => r.name === primary);
+  const unhealthy = regions.filter((r) => r.healthy === false);
+  const healthyCount = regions.filter((r) => r.healthy === true).length;
+
+  let conditions: Condition[] | undefined = previous.conditions;
+  const set = (
+    type: (typeof RegionalAppCondition)[keyof typeof RegionalAppCondition],
+    c: Omit<Parameters<typeof setCondition>[1], "type" | "observedGeneration">,
+  ) => {
+    conditions = setCondition(conditions, { type, observedGeneration: generation, ...c }, now);
+  };
+
+  if (primaryView?.healthy === true) {
+    set(RegionalAppCondition.Ready, {
+      status: "True",
+      reason: Reason.PrimaryHealthy,
+      message: `primary region ${primary} is healthy`,
+    });
+  } else if (primaryView?.healthy === false) {
+    set(RegionalAppCondition.Ready, {
+      status: "False",
+      reason: Reason.PrimaryUnhealthy,
+      message: `primary region ${primary}: ${primaryView.message}`,
+    });
+  } else {
+    set(RegionalAppCondition.Ready, {
+      status: "Unknown",
+      reason: Reason.ProbePending,
+      message: `primary region ${primary} not yet judged: ${primaryView?.message ?? "no observation yet"}`,
+    });
+  }
+
+  if (unhealthy.length > 0) {
+    set(RegionalAppCondition.Degraded, {
+      status: "True",
+      reason: (unhealthy.find((r) => r.name === primary) ?? unhealthy[0])?.reason ?? Reason.RegionUnhealthy,
+      message: unhealthy.map((r) => `${r.name}: ${r.message}`).join("; "),
+    });
+  } else {
+    set(RegionalAppCondition.Degraded, {
+      status: "False",
+      reason: Reason.AllRegionsHealthy,
+      message: `${healthyCount}/${regions.length} regions healthy`,
+    });
+  }
+
+  const targets = regions.filter((r) => r.name !== primary && r.healthy === true && r.canTakeOver);
+  if (targets.length > 0) {
+    set(RegionalAppCondition.FailoverReady, {
+      status: "True",
+      reason: Reason.PreflightPassed,
+      message: `can fail over to ${targets.map((r) => r.name).join(", ")}`,
+    });
+  } else {
+    const why = regions
+      .filter((r) => r.name !== primary)
+      .map((r) => `${r.name}: ${r.healthy === undefined ? "not yet judged" : r.message}`);
+    set(RegionalAppCondition.FailoverReady, {
+      status: "False",
+      reason: Reason.NoFailoverTarget,
+      message:
+        why.length === 0 ? "the app has only one region" : `no region could take over: ${why.join("; ")}`,
+    });
+  }
+
+  return {
+    ...previous,
+    observedGeneration: generation,
+    currentPrimary: primary,
+    healthyRegions: `${healthyCount}/${regions.length}`,
+    regions: regions.map(regionStatus),
+    conditions,
+  };
+}
+
+function regionStatus(r: RegionView): RegionStatus {
+  return {
+    name: r.name,
+    ...(r.healthy === undefined ? {} : { healthy: r.healthy }),
+    consecutiveFailures: r.consecutiveFailures,
+    consecutiveSuccesses: r.consecutiveSuccesses,
+    ...(r.observedAt === undefined ? {} : { lastProbeTime: conditionTime(new Date(r.observedAt)) }),
+    message: r.message,
+  };
+}
+
+/** lastProbeTime is refreshed at least this often even when nothing else changes. */
+export const probeTimeHeartbeatMs = 60_000;
+
+/**
+ * Whether `next` is worth a write: anything but lastProbeTime differs, or the stored probe times
+ * are older than the heartbeat. Writing every app's status at every probe would put
+ * apps × regions writes per interval on the hub.
+ */
+export function statusChanged(
+  before: RegionalAppStatus | undefined,
+  next: RegionalAppStatus,
+  nowMs: number,
+): boolean {
+  if (!before) return true;
+  const withoutTimes = (s: RegionalAppStatus) =>
+    JSON.stringify({ ...s, regions: s.regions?.map(({ lastProbeTime: _, ...r }) => r) });
+  if (withoutTimes(before) !== withoutTimes(next)) return true;
+  const oldest = Math.min(
+    ...(before.regions ?? []).map((r) => (r.lastProbeTime ? Date.parse(r.lastProbeTime) : 0)),
+  );
+  return nowMs - oldest >= probeTimeHeartbeatMs;
+}
+
+/** Status when the referenced FailoverPolicy is missing: nothing can be judged without its thresholds. */
+export function policyMissingStatus(app: RegionalApp, message: string, now: Date): RegionalAppStatus {
+  const conditions = setCondition(
+    app.status?.conditions,
+    {
+      type: RegionalAppCondition.Ready,
+      status: "False",
+      reason: Reason.PolicyNotFound,
+      message,
+      observedGeneration: app.metadata?.generation ?? 0,
+    },
+    now,
+  );
+  return { ...app.status, observedGeneration: app.metadata?.generation ?? 0, conditions };
+}

@@ -1,0 +1,158 @@
+import type { Server } from "node:http";
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { Reason } from "../api/reasons.ts";
+import type { FailoverPolicy, MemberCluster, RegionalApp } from "../api/types.generated.ts";
+import { createClusterMetrics } from "../clusters/metrics.ts";
+import { ClusterRegistry } from "../clusters/registry.ts";
+import { meridianInformer } from "../controllers/hub-informers.ts";
+import { MemberClusterReconciler } from "../controllers/membercluster/reconciler.ts";
+import { createRegionalAppMetrics } from "../controllers/regionalapp/metrics.ts";
+import { RegionalAppReconciler } from "../controllers/regionalapp/reconciler.ts";
+import { Controller } from "../runtime/controller.ts";
+import { EventRecorder } from "../runtime/events.ts";
+import { startProbeServer } from "../runtime/http-server.ts";
+import { keyOf } from "../runtime/keys.ts";
+import { type LeaderElectionConfig, LeaderElector } from "../runtime/leader-election.ts";
+import type { Logger } from "../runtime/logger.ts";
+import { createMetrics } from "../runtime/metrics.ts";
+import { StatusWriter } from "../runtime/status-writer.ts";
+
+export interface OperatorConfig {
+  hub: KubeConfig;
+  log: Logger;
+  leaderElection: LeaderElectionConfig;
+  metricsPort: number;
+  /** How often each member cluster's API server is probed (once per cluster, for all apps). */
+  probeIntervalMs: number;
+  probeTimeoutMs: number;
+  /** Reconciles per controller that may run at once. */
+  concurrency: number;
+}
+
+/**
+ * The hub operator: caches of Meridian's kinds (every replica keeps them warm, so a standby takes
+ * over at once), and, only while this replica holds the leader Lease, the member-cluster registry
+ * and the controllers. Losing the Lease aborts every in-flight reconcile's signal and stops the
+ * controllers before anything else is done.
+ */
+export class Operator {
+  readonly metrics = createMetrics();
+  private readonly cfg: OperatorConfig;
+  private readonly clusterMetrics;
+  private readonly appMetrics;
+  private readonly informers;
+  private readonly elector: LeaderElector;
+  private active:
+    | { controllers: Controller[]; registry: ClusterRegistry; mc: Controller; apps: Controller }
+    | undefined;
+  private server: Server | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(cfg: OperatorConfig) {
+    this.cfg = cfg;
+    this.clusterMetrics = createClusterMetrics(this.metrics.registry);
+    this.appMetrics = createRegionalAppMetrics(this.metrics.registry);
+    const resyncMs = 60_000;
+    this.informers = {
+      clusters: meridianInformer<MemberCluster>(cfg.hub, "memberclusters", cfg.log, resyncMs),
+      policies: meridianInformer<FailoverPolicy>(cfg.hub, "failoverpolicies", cfg.log, resyncMs),
+      apps: meridianInformer<RegionalApp>(cfg.hub, "regionalapps", cfg.log, resyncMs),
+    };
+    this.informers.clusters.onChange((mc) => this.active?.mc.enqueue(keyOf(mc)));
+    this.informers.clusters.onDelete((mc) => this.active?.mc.enqueue(keyOf(mc)));
+    this.informers.apps.onChange((app) => this.active?.apps.enqueue(keyOf(app)));
+    this.informers.apps.onDelete((app) => this.active?.apps.enqueue(keyOf(app)));
+    this.informers.policies.onChange((policy) => this.enqueueAppsOf(policy));
+    this.elector = new LeaderElector(cfg.hub, cfg.leaderElection, cfg.log);
+  }
+
+  async start(): Promise<void> {
+    const all = Object.values(this.informers);
+    this.server = await startProbeServer({
+      port: this.cfg.metricsPort,
+      registry: this.metrics.registry,
+      ready: () => all.every((i) => i.hasSynced),
+    });
+    await Promise.all(all.map((i) => i.start()));
+    const status = this.metrics.leaderStatus;
+    const lease = this.cfg.leaderElection.name;
+    status.set({ name: lease }, 0);
+    this.running = this.elector.run({
+      onStartedLeading: (signal) => {
+        status.set({ name: lease }, 1);
+        this.lead(signal);
+      },
+      onStoppedLeading: () => {
+        status.set({ name: lease }, 0);
+        void this.stopLeading();
+      },
+    });
+  }
+
+  /** Graceful shutdown (SIGTERM): stop acting, hand the Lease back, stop watching. */
+  async stop(): Promise<void> {
+    this.elector.stop();
+    await this.running;
+    await this.stopLeading();
+    await Promise.all(Object.values(this.informers).map((i) => i.stop()));
+    await new Promise((resolve) => this.server?.close(resolve) ?? resolve(undefined));
+  }
+
+  private lead(signal: AbortSignal): void {
+    const { hub, log, concurrency } = this.cfg;
+    const status = new StatusWriter(hub);
+    const events = new EventRecorder<Reason>(hub, {
+      controller: "meridian.dev/operator",
+      instance: this.cfg.leaderElection.identity,
+      log,
+    });
+    let mc: Controller | undefined;
+    const registry = new ClusterRegistry({
+      probeIntervalMs: this.cfg.probeIntervalMs,
+      probeTimeoutMs: this.cfg.probeTimeoutMs,
+      log,
+      metrics: this.clusterMetrics,
+      onProbe: (cluster) => mc?.enqueue(cluster),
+    });
+    const controllerOpts = { concurrency, metrics: this.metrics, log };
+    mc = new Controller({
+      ...controllerOpts,
+      reconciler: new MemberClusterReconciler({
+        hub,
+        clusters: this.informers.clusters,
+        registry,
+        status,
+        events,
+      }),
+    });
+    const apps = new Controller({
+      ...controllerOpts,
+      reconciler: new RegionalAppReconciler({
+        ...this.informers,
+        registry,
+        status,
+        events,
+        metrics: this.appMetrics,
+      }),
+    });
+    this.active = { controllers: [mc, apps], registry, mc, apps };
+    for (const c of this.active.controllers) c.start(signal);
+    for (const cluster of this.informers.clusters.list()) mc.enqueue(keyOf(cluster));
+    for (const app of this.informers.apps.list()) apps.enqueue(keyOf(app));
+  }
+
+  private async stopLeading(): Promise<void> {
+    const active = this.active;
+    this.active = undefined;
+    if (!active) return;
+    await Promise.all(active.controllers.map((c) => c.shutdown()));
+    await active.registry.stop();
+  }
+
+  private enqueueAppsOf(policy: FailoverPolicy): void {
+    const namespace = policy.metadata?.namespace;
+    for (const app of this.informers.apps.list(namespace)) {
+      if (app.spec.policyRef.name === policy.metadata?.name) this.active?.apps.enqueue(keyOf(app));
+    }
+  }
+}
