@@ -81,6 +81,15 @@ export class Testbed {
       bin("kwok"),
       "--etcd-binary",
       bin("etcd"),
+      // No node Lease: a restarted kwok-controller (after an outage) would otherwise wait for the
+      // previous instance's node Lease to expire (200 s) before it runs any pod again.
+      "--node-lease-duration-seconds",
+      "0",
+      // One instance each: leader election would only make them wait out their old Lease after an outage.
+      "--extra-args",
+      "kube-controller-manager=leader-elect=false",
+      "--extra-args",
+      "kube-scheduler=leader-elect=false",
       "--wait",
       "120s",
     ]);

@@ -51,5 +51,14 @@ describe("test bed", () => {
     expect(await isReady(victim)).toBe(true);
     const d = await appsApi(victim).readNamespacedDeployment({ name: "web", namespace: namespace() });
     expect(d.spec?.replicas).toBe(2);
+    // The restarted region runs new workloads again (its controllers and kwok came back too).
+    await appsApi(victim).createNamespacedDeployment({
+      namespace: namespace(),
+      body: deployment("after", namespace(), 1),
+    });
+    await pollUntil("a new Deployment available after the outage", 60_000, async () => {
+      const after = await appsApi(victim).readNamespacedDeployment({ name: "after", namespace: namespace() });
+      return after.status?.availableReplicas === 1;
+    });
   });
 });
