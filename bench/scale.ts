@@ -9,17 +9,22 @@ import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import { group, version } from "../src/api/group.ts";
 import type { RegionalApp } from "../src/api/types.generated.ts";
 import { binariesDir } from "../test/harness/binaries.ts";
-import { appsApi, deployment } from "../test/harness/context.ts";
-import { createObject, installCrds, registerRegions } from "../test/harness/meridian.ts";
+import {
+  createObject,
+  createPolicy,
+  installCrds,
+  regionalApp,
+  registerRegions,
+} from "../test/harness/meridian.ts";
 import { startOperator } from "../test/harness/operator-process.ts";
 import { pollUntil } from "../test/harness/poll.ts";
 import { kubeConfigFor, type Region, Testbed } from "../test/harness/testbed.ts";
+import { appsApi, deployment } from "../test/harness/workloads.ts";
 
 const { values } = parseArgs({ options: { apps: { type: "string", default: "1000" } } });
 const apps = Number(values.apps);
 const intervalSeconds = 2;
 const ns = "bench";
-const apiVersion = `${group}/${version}`;
 
 /** Runs `fn` over items with at most `n` in flight. */
 async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<unknown>): Promise<void> {
@@ -71,43 +76,21 @@ try {
       appsApi(r).createNamespacedDeployment({ namespace: ns, body: deployment(name, ns, 1) }),
     );
   }
-  await createObject(
-    hub,
-    "failoverpolicies",
-    {
-      apiVersion,
-      kind: "FailoverPolicy",
-      metadata: { name: "standard" },
-      spec: { healthCheck: { intervalSeconds, timeoutSeconds: 1, failureThreshold: 3, successThreshold: 2 } },
-    },
-    ns,
-  );
+  await createPolicy(hub, ns, "standard", {
+    intervalSeconds,
+    timeoutSeconds: 1,
+    failureThreshold: 3,
+    successThreshold: 2,
+  });
   console.error(`creating ${apps} RegionalApps ...`);
-  await pool(names, 32, (name) =>
-    createObject(
-      hub,
-      "regionalapps",
-      {
-        apiVersion,
-        kind: "RegionalApp",
-        metadata: { name },
-        spec: {
-          policyRef: { name: "standard" },
-          primaryRegion: "us-east",
-          regions: regions.map((r, i) => ({
-            name: r.name,
-            clusterRef: clusters[r.name],
-            priority: i + 1,
-            workload: { kind: "Deployment", name },
-            endpoint: `203.0.113.${10 + i}`,
-          })),
-          dns: { hostname: `${name}.example.test`, provider: { dnsEndpoint: { namespace: ns } } },
-          database: { engine: "none" },
-        },
-      },
-      ns,
-    ),
-  );
+  await pool(names, 32, (name) => {
+    const appRegions = regions.map((r) => ({
+      name: r.name,
+      clusterRef: clusters[r.name] as string,
+      workload: name,
+    }));
+    return createObject(hub, "regionalapps", regionalApp(name, ns, "standard", appRegions), ns);
+  });
 
   console.error("starting the operator ...");
   const started = performance.now();
@@ -118,36 +101,25 @@ try {
     String(intervalSeconds),
   ]);
   const custom = kubeConfigFor(hub).makeApiClient(CustomObjectsApi);
-  const fullStatus = async () => {
-    const list = (await custom.listNamespacedCustomObject({
-      group,
-      version,
-      plural: "regionalapps",
-      namespace: ns,
-    })) as { items: RegionalApp[] };
-    return list.items.filter((a) => a.status?.healthyRegions === `${regions.length}/${regions.length}`)
-      .length;
-  };
+  const listApps = async () =>
+    (await custom.listNamespacedCustomObject({ group, version, plural: "regionalapps", namespace: ns })) as {
+      items: RegionalApp[];
+      metadata: { resourceVersion: string };
+    };
+  const full = `${regions.length}/${regions.length}`;
+  const fullStatus = async () =>
+    (await listApps()).items.filter((a) => a.status?.healthyRegions === full).length;
   await pollUntil("every app fully reported", 15 * 60_000, async () => (await fullStatus()) === apps, 1000);
   const firstFull = (performance.now() - started) / 1000;
 
   // Steady state: count probes and status writes over a window of 10 intervals.
   const before = await operator.metrics();
   const windowStart = performance.now();
-  const rvBefore = (
-    (await custom.listNamespacedCustomObject({ group, version, plural: "regionalapps", namespace: ns })) as {
-      metadata: { resourceVersion: string };
-    }
-  ).metadata.resourceVersion;
+  const rvBefore = (await listApps()).metadata.resourceVersion;
   await new Promise((r) => setTimeout(r, 10 * intervalSeconds * 1000)); // the measurement window
   const after = await operator.metrics();
   const windowIntervals = (performance.now() - windowStart) / 1000 / intervalSeconds;
-  const list = (await custom.listNamespacedCustomObject({
-    group,
-    version,
-    plural: "regionalapps",
-    namespace: ns,
-  })) as { items: RegionalApp[] };
+  const list = await listApps();
   const rewritten = list.items.filter((a) => Number(a.metadata?.resourceVersion) > Number(rvBefore)).length;
   const probes =
     (sum(after, "meridian_probe_duration_seconds_count") -

@@ -1,9 +1,10 @@
-import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
+import { AppsV1Api, CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import { group, version } from "../../src/api/group.ts";
 import { applyCrds, crdsNotEstablished } from "../../src/api/install.ts";
 import type { MemberCluster, RegionalApp } from "../../src/api/types.generated.ts";
 import { pollUntil } from "./poll.ts";
 import { kubeConfigFor, type Region } from "./testbed.ts";
+import { deployment } from "./workloads.ts";
 
 /** Installs Meridian's CRDs in the hub and waits until they are served. */
 export async function installCrds(hub: Region): Promise<void> {
@@ -82,4 +83,80 @@ export async function deleteMemberClusters(hub: Region, prefix: string): Promise
     if (name.startsWith(`${prefix}-`))
       await api.deleteClusterCustomObject({ group, version, plural: "memberclusters", name });
   }
+}
+
+const apiVersion = `${group}/${version}`;
+
+export interface HealthCheckSettings {
+  intervalSeconds: number;
+  timeoutSeconds: number;
+  failureThreshold: number;
+  successThreshold: number;
+}
+
+export async function createPolicy(
+  hub: Region,
+  namespace: string,
+  name: string,
+  healthCheck: HealthCheckSettings,
+) {
+  await createObject(
+    hub,
+    "failoverpolicies",
+    { apiVersion, kind: "FailoverPolicy", metadata: { name }, spec: { healthCheck } },
+    namespace,
+  );
+}
+
+/** One region of a test RegionalApp: where it runs and which Deployment is its workload. */
+export interface AppRegion {
+  name: string;
+  clusterRef: string;
+  workload: string;
+}
+
+/**
+ * A RegionalApp over `regions` (the first is the primary, priorities in order), with a DNSEndpoint
+ * provider in its own namespace and no database: what the health tests need.
+ */
+export function regionalApp(name: string, namespace: string, policy: string, regions: AppRegion[]) {
+  return {
+    apiVersion,
+    kind: "RegionalApp",
+    metadata: { name },
+    spec: {
+      policyRef: { name: policy },
+      primaryRegion: regions[0]?.name,
+      regions: regions.map((r, i) => ({
+        name: r.name,
+        clusterRef: r.clusterRef,
+        priority: i + 1,
+        workload: { kind: "Deployment", namespace, name: r.workload },
+        endpoint: `203.0.113.${10 + i}`,
+      })),
+      dns: { hostname: `${name}.example.test`, provider: { dnsEndpoint: { namespace } } },
+      database: { engine: "none" },
+    },
+  };
+}
+
+/**
+ * The usual start of an operator test: CRDs in the hub, every region registered as a MemberCluster
+ * named `<namespace>-<region>`, and a Deployment `workload` in each region. Returns the names.
+ */
+export async function setUpRegions(
+  hub: Region,
+  namespace: string,
+  regions: Region[],
+  workload: string,
+  replicas: number,
+) {
+  await installCrds(hub);
+  const clusters = await registerRegions(hub, namespace, namespace, regions);
+  for (const r of regions) {
+    await kubeConfigFor(r)
+      .makeApiClient(AppsV1Api)
+      .createNamespacedDeployment({ namespace, body: deployment(workload, namespace, replicas) });
+  }
+  return clusters;
 }

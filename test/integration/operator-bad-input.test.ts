@@ -2,14 +2,15 @@ import { CoreV1Api, EventsV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { group, version } from "../../src/api/group.ts";
-import { appsApi, deployment, sharedTestbed, useNamespace } from "../harness/context.ts";
+import { sharedTestbed, useNamespace } from "../harness/context.ts";
 import {
   createObject,
+  createPolicy,
   deleteMemberClusters,
   getApp,
   getMemberCluster,
-  installCrds,
-  registerRegions,
+  regionalApp,
+  setUpRegions,
 } from "../harness/meridian.ts";
 import { type OperatorProcess, startOperator } from "../harness/operator-process.ts";
 import { pollUntil } from "../harness/poll.ts";
@@ -43,31 +44,6 @@ async function memberCluster(name: string, secretName: string) {
   });
 }
 
-function app(
-  name: string,
-  policy: string,
-  regions: { name: string; clusterRef: string; workload: string }[],
-) {
-  return {
-    apiVersion,
-    kind: "RegionalApp",
-    metadata: { name },
-    spec: {
-      policyRef: { name: policy },
-      primaryRegion: regions[0]?.name,
-      regions: regions.map((r, i) => ({
-        name: r.name,
-        clusterRef: r.clusterRef,
-        priority: i + 1,
-        workload: { kind: "Deployment", namespace: ns(), name: r.workload },
-        endpoint: `203.0.113.${20 + i}`,
-      })),
-      dns: { hostname: `${name}.example.test`, provider: { dnsEndpoint: { namespace: ns() } } },
-      database: { engine: "none" },
-    },
-  };
-}
-
 /** Waits until a condition of a MemberCluster or RegionalApp has the reason, and returns it. */
 async function reasonOf(get: () => Promise<Conditioned>, type: string, reason: string) {
   return pollUntil(`${type} reason ${reason}`, 30_000, async () => {
@@ -82,24 +58,13 @@ async function eventsAbout(name: string, namespace: string) {
 }
 
 beforeAll(async () => {
-  await installCrds(hub);
-  good = await registerRegions(hub, ns(), ns(), [hub, member]);
-  for (const r of [hub, member]) {
-    await appsApi(r).createNamespacedDeployment({ namespace: ns(), body: deployment("web", ns(), 1) });
-  }
-  await createObject(
-    hub,
-    "failoverpolicies",
-    {
-      apiVersion,
-      kind: "FailoverPolicy",
-      metadata: { name: "fast" },
-      spec: {
-        healthCheck: { intervalSeconds: 1, timeoutSeconds: 1, failureThreshold: 2, successThreshold: 1 },
-      },
-    },
-    ns(),
-  );
+  good = await setUpRegions(hub, ns(), [hub, member], "web", 1);
+  await createPolicy(hub, ns(), "fast", {
+    intervalSeconds: 1,
+    timeoutSeconds: 1,
+    failureThreshold: 2,
+    successThreshold: 1,
+  });
   operator = await startOperator(hub, ["--namespace", ns(), "--probe-interval-seconds", "1"]);
 });
 
@@ -159,7 +124,7 @@ describe("operator: bad input ends in a condition and an Event that say what to 
       { name: "us-east", clusterRef: good["us-east"] as string, workload: "web" },
       { name: "eu-west", clusterRef: good["eu-west"] as string, workload: "web" },
     ];
-    await createObject(hub, "regionalapps", app("nopolicy", "missing-policy", regions), ns());
+    await createObject(hub, "regionalapps", regionalApp("nopolicy", ns(), "missing-policy", regions), ns());
     const c = await reasonOf(() => getApp(hub, ns(), "nopolicy"), "Ready", "PolicyNotFound");
     expect(c.status).toBe("False");
     expect(c.message).toContain(`FailoverPolicy ${ns()}/missing-policy not found`);
@@ -174,7 +139,7 @@ describe("operator: bad input ends in a condition and an Event that say what to 
       { name: "eu-west", clusterRef: "no-such-cluster", workload: "web" },
       { name: "ap-south", clusterRef: good["eu-west"] as string, workload: "no-such-workload" },
     ];
-    await createObject(hub, "regionalapps", app("broken-refs", "fast", regions), ns());
+    await createObject(hub, "regionalapps", regionalApp("broken-refs", ns(), "fast", regions), ns());
     const app1 = await pollUntil("both regions judged", 30_000, async () => {
       const a = await getApp(hub, ns(), "broken-refs");
       const regionsDown = a.status?.regions?.filter((r) => r.healthy === false) ?? [];

@@ -1,24 +1,24 @@
 import { EventsV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { group, version } from "../../src/api/group.ts";
 import type { RegionalApp, RegionStatus } from "../../src/api/types.generated.ts";
-import { appsApi, deployment, scaleDeployment, sharedTestbed, useNamespace } from "../harness/context.ts";
+import { sharedTestbed, useNamespace } from "../harness/context.ts";
 import {
   createObject,
+  createPolicy,
   deleteMemberClusters,
   getApp,
   getMemberCluster,
-  installCrds,
-  registerRegions,
+  regionalApp,
+  setUpRegions,
 } from "../harness/meridian.ts";
 import { type OperatorProcess, startOperator } from "../harness/operator-process.ts";
 import { pollUntil } from "../harness/poll.ts";
 import { kubeConfigFor } from "../harness/testbed.ts";
+import { scaleDeployment } from "../harness/workloads.ts";
 
 const { bed, regions, region } = sharedTestbed();
 const hub = region("us-east");
 const ns = useNamespace(regions, "health");
-const apiVersion = `${group}/${version}`;
 const policy = { intervalSeconds: 1, timeoutSeconds: 1, failureThreshold: 3, successThreshold: 2 };
 const leaseArgs = [
   "--lease-duration-seconds",
@@ -30,30 +30,6 @@ const leaseArgs = [
 ];
 let clusters: Record<string, string> = {};
 let operator: OperatorProcess;
-
-function appSpec(
-  name: string,
-  overrides: { policy?: string; clusterRefs?: Record<string, string>; workload?: string } = {},
-) {
-  return {
-    apiVersion,
-    kind: "RegionalApp",
-    metadata: { name },
-    spec: {
-      policyRef: { name: overrides.policy ?? "fast" },
-      primaryRegion: "us-east",
-      regions: regions.map((r, i) => ({
-        name: r.name,
-        clusterRef: overrides.clusterRefs?.[r.name] ?? clusters[r.name],
-        priority: i + 1,
-        workload: { kind: "Deployment", namespace: ns(), name: overrides.workload ?? "checkout" },
-        endpoint: `203.0.113.${10 + i}`,
-      })),
-      dns: { hostname: `${name}.example.test`, provider: { dnsEndpoint: { namespace: ns() } } },
-      database: { engine: "none" },
-    },
-  };
-}
 
 const regionOf = (app: RegionalApp, name: string): RegionStatus | undefined =>
   app.status?.regions?.find((r) => r.name === name);
@@ -82,18 +58,14 @@ async function watchRegion(name: string, until: (r: RegionStatus) => boolean, ti
 }
 
 beforeAll(async () => {
-  await installCrds(hub);
-  clusters = await registerRegions(hub, ns(), ns(), regions);
-  for (const r of regions) {
-    await appsApi(r).createNamespacedDeployment({ namespace: ns(), body: deployment("checkout", ns(), 2) });
-  }
-  await createObject(
-    hub,
-    "failoverpolicies",
-    { apiVersion, kind: "FailoverPolicy", metadata: { name: "fast" }, spec: { healthCheck: policy } },
-    ns(),
-  );
-  await createObject(hub, "regionalapps", appSpec("checkout"), ns());
+  clusters = await setUpRegions(hub, ns(), regions, "checkout", 2);
+  await createPolicy(hub, ns(), "fast", policy);
+  const appRegions = regions.map((r) => ({
+    name: r.name,
+    clusterRef: clusters[r.name] as string,
+    workload: "checkout",
+  }));
+  await createObject(hub, "regionalapps", regionalApp("checkout", ns(), "fast", appRegions), ns());
   operator = await startOperator(hub, ["--namespace", ns(), "--probe-interval-seconds", "1", ...leaseArgs]);
 });
 

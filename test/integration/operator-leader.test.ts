@@ -1,21 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { group, version } from "../../src/api/group.ts";
-import { appsApi, deployment, scaleDeployment, sharedTestbed, useNamespace } from "../harness/context.ts";
+import { sharedTestbed, useNamespace } from "../harness/context.ts";
 import {
   createObject,
+  createPolicy,
   deleteMemberClusters,
   getApp,
-  installCrds,
-  registerRegions,
+  regionalApp,
+  setUpRegions,
 } from "../harness/meridian.ts";
 import { type OperatorProcess, startOperator } from "../harness/operator-process.ts";
 import { pollUntil } from "../harness/poll.ts";
+import { scaleDeployment } from "../harness/workloads.ts";
 
 const { region } = sharedTestbed();
 const hub = region("us-east");
 const member = region("eu-west");
 const ns = useNamespace([hub, member], "leader");
-const apiVersion = `${group}/${version}`;
 const leaseSeconds = 4;
 const args = () => [
   "--namespace",
@@ -34,47 +34,19 @@ const reconciles = `controller_runtime_reconcile_total{controller="regionalapp",
 const operators: OperatorProcess[] = [];
 
 beforeAll(async () => {
-  await installCrds(hub);
-  const clusters = await registerRegions(hub, ns(), ns(), [hub, member]);
-  for (const r of [hub, member]) {
-    await appsApi(r).createNamespacedDeployment({ namespace: ns(), body: deployment("web", ns(), 1) });
-  }
-  await createObject(
-    hub,
-    "failoverpolicies",
-    {
-      apiVersion,
-      kind: "FailoverPolicy",
-      metadata: { name: "fast" },
-      spec: {
-        healthCheck: { intervalSeconds: 1, timeoutSeconds: 1, failureThreshold: 2, successThreshold: 1 },
-      },
-    },
-    ns(),
-  );
-  await createObject(
-    hub,
-    "regionalapps",
-    {
-      apiVersion,
-      kind: "RegionalApp",
-      metadata: { name: "web" },
-      spec: {
-        policyRef: { name: "fast" },
-        primaryRegion: "us-east",
-        regions: [hub, member].map((r, i) => ({
-          name: r.name,
-          clusterRef: clusters[r.name],
-          priority: i + 1,
-          workload: { kind: "Deployment", name: "web" },
-          endpoint: `203.0.113.${30 + i}`,
-        })),
-        dns: { hostname: "web.example.test", provider: { dnsEndpoint: { namespace: ns() } } },
-        database: { engine: "none" },
-      },
-    },
-    ns(),
-  );
+  const clusters = await setUpRegions(hub, ns(), [hub, member], "web", 1);
+  await createPolicy(hub, ns(), "fast", {
+    intervalSeconds: 1,
+    timeoutSeconds: 1,
+    failureThreshold: 2,
+    successThreshold: 1,
+  });
+  const appRegions = [hub, member].map((r) => ({
+    name: r.name,
+    clusterRef: clusters[r.name] as string,
+    workload: "web",
+  }));
+  await createObject(hub, "regionalapps", regionalApp("web", ns(), "fast", appRegions), ns());
 });
 
 afterAll(async () => {

@@ -1,8 +1,9 @@
 import { CoreV1Api } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
-import { appsApi, deployment, sharedTestbed, useNamespace } from "../harness/context.ts";
+import { sharedTestbed, useNamespace } from "../harness/context.ts";
 import { pollUntil } from "../harness/poll.ts";
 import { isReady, kubeConfigFor } from "../harness/testbed.ts";
+import { appsApi, deployment } from "../harness/workloads.ts";
 
 const { bed, regions, bootSeconds, region } = sharedTestbed();
 const namespace = useNamespace(regions, "smoke");
