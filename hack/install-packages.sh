@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests use, only when a program from them is missing:
+# BIND 9 (the authoritative DNS server the rfc2136 provider is tested against, with nsupdate and
+# dig) and PostgreSQL 15 (primary and streaming replica for the postgresql promoter).
+set -euo pipefail
+declare -A wanted=(
+  [/usr/sbin/named]=bind9
+  [/usr/bin/nsupdate]=bind9utils
+  [/usr/bin/dig]=dnsutils
+  [/usr/lib/postgresql/15/bin/pg_ctl]=postgresql-15
+)
+missing=()
+for path in "${!wanted[@]}"; do [ -x "$path" ] || missing+=("${wanted[$path]}"); done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "[packages] installing ${missing[*]}" >&2
+sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq >&2
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
