@@ -59,6 +59,9 @@ function sum(metrics: string, prefix: string): number {
 
 const bed = new Testbed(await binariesDir(), resolve(import.meta.dirname, "../.testbed/bench"));
 await bed.down();
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => void bed.down().finally(() => process.exit(130)));
+}
 try {
   const regions: Region[] = [];
   for (const name of ["us-east", "eu-west", "ap-south"]) regions.push(await bed.create(name));

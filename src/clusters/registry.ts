@@ -3,9 +3,9 @@ import { Informer } from "../runtime/informer.ts";
 import type { Logger } from "../runtime/logger.ts";
 import type { ClusterMetrics } from "./metrics.ts";
 import { type ProbeResult, probeCluster } from "./probe.ts";
+import { summarize, type WorkloadKind, type WorkloadView } from "./workloads.ts";
 
-export type Workload = V1Deployment | V1StatefulSet;
-export type WorkloadKind = "Deployment" | "StatefulSet";
+type Workload = V1Deployment | V1StatefulSet;
 
 /** What the registry holds for one member cluster. */
 export interface MemberClient {
@@ -30,7 +30,7 @@ interface Entry extends MemberClient {
   timer: NodeJS.Timeout;
   probing: boolean;
   probes: number;
-  workloads: Map<WorkloadKind, Informer<Workload>>;
+  workloads: Map<WorkloadKind, Informer<Workload, WorkloadView>>;
 }
 
 /**
@@ -95,13 +95,13 @@ export class ClusterRegistry {
   workloads(
     name: string,
     kind: WorkloadKind,
-  ): { get(namespace: string, name: string): Workload | undefined; synced: boolean } | undefined {
+  ): { get(namespace: string, name: string): WorkloadView | undefined; synced: boolean } | undefined {
     const entry = this.entries.get(name);
     if (!entry) return undefined;
     let informer = entry.workloads.get(kind);
     if (!informer) {
       const apps = entry.kc.makeApiClient(AppsV1Api);
-      informer = new Informer<Workload>({
+      informer = new Informer<Workload, WorkloadView>({
         kc: entry.kc,
         path: kind === "Deployment" ? "/apis/apps/v1/deployments" : "/apis/apps/v1/statefulsets",
         list: () =>
@@ -109,6 +109,7 @@ export class ClusterRegistry {
             ? apps.listDeploymentForAllNamespaces()
             : apps.listStatefulSetForAllNamespaces(),
         log: this.opts.log.child({ cluster: name, watch: kind }),
+        project: (w) => summarize(kind, w),
       });
       entry.workloads.set(kind, informer);
       void informer.start();

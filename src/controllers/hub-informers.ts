@@ -20,6 +20,7 @@ export function meridianInformer<T extends MeridianObject>(
     list: async () =>
       (await api.listClusterCustomObject({ group, version, plural })) as KubernetesListObject<T>,
     log: log.child({ watch: plural }),
+    project: (obj) => obj,
     resyncMs,
   });
 }

@@ -2,6 +2,7 @@
 // healthy/unhealthy verdict with the policy's failure and success thresholds. No I/O here; the
 // controller gathers the inputs and records the result.
 import { Reason } from "../../api/reasons.ts";
+import type { WorkloadView } from "../../clusters/workloads.ts";
 
 /** What the hub saw of one region at one probe. */
 export interface RegionObservation {
@@ -64,15 +65,6 @@ export function observationDue(
   intervalSeconds: number,
 ): boolean {
   return lastObservedAtMs === undefined || nowMs - lastObservedAtMs >= intervalSeconds * 900;
-}
-
-/** What the hub knows about the workload of one region, from the member cluster's informer. */
-export interface WorkloadView {
-  kind: "Deployment" | "StatefulSet";
-  replicas: number;
-  availableReplicas: number;
-  /** For Deployments: the Available condition, which honours the rollout's maxUnavailable. */
-  availableCondition?: boolean;
 }
 
 export interface RegionInputs {

@@ -1,7 +1,7 @@
 import { apiVersion, group, version } from "../../api/group.ts";
 import { Reason } from "../../api/reasons.ts";
 import type { FailoverPolicy, MemberCluster, Region, RegionalApp } from "../../api/types.generated.ts";
-import type { ClusterRegistry, Workload } from "../../clusters/registry.ts";
+import type { ClusterRegistry } from "../../clusters/registry.ts";
 import type { ReconcileContext, Reconciler } from "../../runtime/controller.ts";
 import { ConfigurationError } from "../../runtime/errors.ts";
 import type { EventRecorder } from "../../runtime/events.ts";
@@ -9,13 +9,7 @@ import type { Informer } from "../../runtime/informer.ts";
 import { splitKey } from "../../runtime/keys.ts";
 import type { StatusWriter } from "../../runtime/status-writer.ts";
 import { probeEndpoint } from "./endpoint-probe.ts";
-import {
-  nextRegionHealth,
-  observationDue,
-  observeRegion,
-  type RegionHealth,
-  type WorkloadView,
-} from "./health.ts";
+import { nextRegionHealth, observationDue, observeRegion, type RegionHealth } from "./health.ts";
 import type { RegionalAppMetrics } from "./metrics.ts";
 import { healthStatus, policyMissingStatus, type RegionView, statusChanged } from "./status.ts";
 
@@ -170,7 +164,7 @@ export class RegionalAppReconciler implements Reconciler {
       cluster: mc ? clusterView(mc, probe) : undefined,
       clusterRef: region.clusterRef,
       workloadRef,
-      workload: workload ? workloadView(region.workload.kind, workload) : undefined,
+      workload,
       workloadKnown: cache?.synced ?? false,
       endpoint,
     });
@@ -196,17 +190,4 @@ function clusterView(mc: MemberCluster, probe: { reachable: boolean; error?: str
   return ready?.status === "False"
     ? { reachable: false, message: ready.message }
     : { reachable: undefined, message: "" };
-}
-
-function workloadView(kind: "Deployment" | "StatefulSet", w: Workload): WorkloadView {
-  const replicas = w.spec?.replicas ?? 1;
-  const availableReplicas = w.status?.availableReplicas ?? 0;
-  if (kind === "StatefulSet") return { kind, replicas, availableReplicas };
-  const available = (w.status?.conditions ?? []).find((c) => c.type === "Available");
-  return {
-    kind,
-    replicas,
-    availableReplicas,
-    availableCondition: available ? available.status === "True" : undefined,
-  };
 }
