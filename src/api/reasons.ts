@@ -80,6 +80,8 @@ export const Reason = {
   ReplicationLagTooHigh: "ReplicationLagTooHigh",
 
   // Safety rules that hold a failover back.
+  /** A ReplicaPromotion for the app is already running: one at a time. */
+  FailoverInProgress: "FailoverInProgress",
   Suspended: "Suspended",
   TooFewHealthyRegions: "TooFewHealthyRegions",
   TooSoonSinceLastFailover: "TooSoonSinceLastFailover",
