@@ -104,6 +104,27 @@ export const Reason = {
   PromotionFailed: "PromotionFailed",
   PromotionAborted: "PromotionAborted",
   DryRunCompleted: "DryRunCompleted",
+  /** A switchover or drill waits until the target replica has replayed everything the old primary wrote. */
+  WaitingForZeroLag: "WaitingForZeroLag",
+  PromotionTimedOut: "PromotionTimedOut",
+
+  // A region's database, as the promoter (postgresql engine) found it.
+  /** The database Secret's uri is not a usable postgres:// URL naming the application database. */
+  DatabaseUriInvalid: "DatabaseUriInvalid",
+  /** The database server refused the connection, or did not answer within the timeout. */
+  DatabaseUnreachable: "DatabaseUnreachable",
+  /** The server has no database of the name the uri gives (or no maintenance database postgres). */
+  DatabaseNotFound: "DatabaseNotFound",
+  /** The server refused Meridian's credentials, or its user lacks a privilege the step needs. */
+  DatabaseAccessDenied: "DatabaseAccessDenied",
+  /** A statement failed for a reason not listed here; the message carries the server's error. */
+  DatabaseQueryFailed: "DatabaseQueryFailed",
+  /** The database records a newer epoch than the caller's: a later failover has taken over. */
+  EpochTooOld: "EpochTooOld",
+  /** A fence was asked of a replica, which takes no writes and cannot change its own catalog. */
+  DatabaseIsReplica: "DatabaseIsReplica",
+  /** Promotion was asked of a primary that Meridian fenced and that nobody has rebuilt since. */
+  FencedPrimaryNotPromotable: "FencedPrimaryNotPromotable",
 } as const;
 
 export type Reason = (typeof Reason)[keyof typeof Reason];

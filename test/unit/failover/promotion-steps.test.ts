@@ -1,0 +1,217 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { nextStep, type Phase, type PromotionFacts } from "../../../src/failover/promotion-steps.ts";
+
+const lease = { durationSeconds: 15, marginSeconds: 2 };
+const renewDeadlineSeconds = 10;
+
+/**
+ * A small world: an old primary whose reachability from the hub changes at random, whose agent
+ * fences it once its Lease has gone unrenewed for the renew deadline; a target replica that
+ * catches up at random; DNS. A controller loop persists the step's phase, then acts, and may
+ * crash at any point (losing everything but the persisted status).
+ */
+interface World {
+  now: number;
+  oldReachable: boolean;
+  oldFenced: boolean;
+  leaseLastRenewedAt: number;
+  targetPromotions: number;
+  /** Writes the old primary acknowledged, and how many of them the target has replayed. */
+  oldWrites: number;
+  replayed: number;
+  /** Acknowledged writes the target did not have when it was promoted. */
+  lost: number;
+  scaledUp: boolean;
+  dns: "old" | "target";
+}
+
+interface Persisted {
+  phase: Phase;
+  startedAt?: number;
+  phaseStartedAt: number;
+}
+
+type Tick = {
+  advanceMs: number;
+  reachable: boolean;
+  catchUp: boolean;
+  crash: "none" | "beforePersist" | "beforeAction";
+};
+
+const tick: fc.Arbitrary<Tick> = fc.record({
+  advanceMs: fc.integer({ min: 50, max: 4000 }),
+  reachable: fc.boolean(),
+  catchUp: fc.boolean(),
+  crash: fc.constantFrom("none", "none", "none", "beforePersist", "beforeAction"),
+});
+
+const fresh: World = {
+  now: 0,
+  oldReachable: true,
+  oldFenced: false,
+  leaseLastRenewedAt: 0,
+  targetPromotions: 0,
+  oldWrites: 0,
+  replayed: 0,
+  lost: 0,
+  scaledUp: false,
+  dns: "old",
+};
+
+const oldWritable = (w: World) => !w.oldFenced;
+const targetWritable = (w: World) => w.targetPromotions > 0;
+
+function facts(w: World, p: Persisted, type: PromotionFacts["type"]): PromotionFacts {
+  return {
+    type,
+    dryRun: false,
+    approved: true,
+    phase: p.phase,
+    ...(p.startedAt === undefined ? {} : { startedAt: p.startedAt }),
+    phaseStartedAt: p.phaseStartedAt,
+    timeoutSeconds: 3600,
+    oldPrimary: { reachable: w.oldReachable, fenced: w.oldFenced },
+    lease,
+    target: { writable: targetWritable(w), caughtUp: w.replayed === w.oldWrites, scaledUp: w.scaledUp },
+    dnsPointsAtTarget: w.dns === "target",
+    verified: w.dns === "target" && targetWritable(w),
+    now: w.now,
+  };
+}
+
+function simulate(ticks: Tick[], type: PromotionFacts["type"]) {
+  const w: World = { ...fresh, now: 0, oldReachable: true };
+  let p: Persisted = { phase: "Pending", phaseStartedAt: 0 };
+  const violations: string[] = [];
+  for (const t of [
+    ...ticks,
+    ...Array.from({ length: 60 }, () => ({
+      advanceMs: 1000,
+      reachable: true,
+      catchUp: true,
+      crash: "none" as const,
+    })),
+  ]) {
+    w.now += t.advanceMs;
+    w.oldReachable = t.reachable;
+    if (oldWritable(w)) w.oldWrites++;
+    if (t.catchUp && !targetWritable(w)) w.replayed = w.oldWrites;
+    // The hub renews the old primary's Lease until Fencing begins (only while it can reach it).
+    if (p.phase === "Pending" && w.oldReachable) w.leaseLastRenewedAt = w.now;
+    // The agent fences its own region when its Lease goes unrenewed for the renew deadline.
+    if (w.now - w.leaseLastRenewedAt >= renewDeadlineSeconds * 1000) w.oldFenced = true;
+
+    if (t.crash === "beforePersist") continue;
+    const step = nextStep(facts(w, p, type));
+    if (step.phase !== p.phase) {
+      p = {
+        phase: step.phase,
+        startedAt: p.startedAt ?? (p.phase === "Pending" ? w.now : undefined),
+        phaseStartedAt: w.now,
+      };
+    }
+    if (t.crash === "beforeAction") continue;
+    switch (step.action) {
+      case "fence":
+        if (!w.oldReachable) violations.push("fenced through an unreachable connection");
+        w.oldFenced = true;
+        break;
+      case "promote":
+        if (w.targetPromotions === 0) {
+          w.targetPromotions = 1; // promote is idempotent: a primary stays one
+          w.lost = w.oldWrites - w.replayed;
+        }
+        break;
+      case "scaleUp":
+        w.scaledUp = true;
+        break;
+      case "reroute":
+        if (!targetWritable(w)) violations.push("DNS moved before the target was writable");
+        w.dns = "target";
+        break;
+    }
+    if (oldWritable(w) && targetWritable(w)) violations.push(`two writable primaries at ${w.now} ms`);
+    if (w.dns === "target" && !targetWritable(w))
+      violations.push("DNS names a database that is not writable");
+  }
+  return { w, p, violations };
+}
+
+describe("ReplicaPromotion steps under crashes and partitions", () => {
+  it.each(["Failover", "Switchover", "Drill"] as const)(
+    "%s: never two writable primaries, DNS only to a writable target, one promotion, always finishing",
+    (type) => {
+      fc.assert(
+        fc.property(fc.array(tick, { maxLength: 60 }), (ticks) => {
+          const { w, p, violations } = simulate(ticks, type);
+          expect(violations).toEqual([]);
+          expect(p.phase).toBe("Succeeded");
+          expect(w.targetPromotions).toBe(1);
+          expect(w.dns).toBe("target");
+          // Invariant 4: a planned switchover (or drill) loses no acknowledged write.
+          if (type !== "Failover") expect(w.lost).toBe(0);
+        }),
+        { numRuns: 1000 },
+      );
+    },
+  );
+
+  it("waits for approval, and fails with the target's problem instead of acting", () => {
+    const base = facts(
+      { ...fresh, now: 0, oldReachable: true },
+      { phase: "Pending", phaseStartedAt: 0 },
+      "Failover",
+    );
+    expect(nextStep({ ...base, approved: false })).toMatchObject({
+      phase: "Pending",
+      action: "none",
+      reason: "AwaitingApproval",
+    });
+    expect(
+      nextStep({
+        ...base,
+        targetProblem: { reason: "ReplicationLagTooHigh", message: "eu-west lags 9 MiB" },
+      }),
+    ).toMatchObject({
+      phase: "Failed",
+      action: "none",
+      reason: "ReplicationLagTooHigh",
+      message: "eu-west lags 9 MiB",
+    });
+  });
+
+  it("a dry run passes every check and does nothing", () => {
+    const f = facts(
+      { ...fresh, now: 0, oldReachable: false },
+      { phase: "Pending", phaseStartedAt: 0 },
+      "Switchover",
+    );
+    const step = nextStep({ ...f, dryRun: true });
+    expect(step).toMatchObject({ phase: "Succeeded", action: "none", reason: "DryRunCompleted" });
+    expect(step.message).toContain("wait 17 s for its Lease to lapse");
+  });
+
+  it("does not promote before the unreachable primary's lease and margin have passed", () => {
+    const f = facts(
+      { ...fresh, now: 16_999, oldReachable: false },
+      { phase: "Fencing", startedAt: 0, phaseStartedAt: 0 },
+      "Failover",
+    );
+    expect(nextStep(f)).toMatchObject({ phase: "Fencing", action: "none", requeueAfterMs: 1 });
+    expect(nextStep({ ...f, now: 17_000 })).toMatchObject({ phase: "Promoting", reason: "LeaseExpired" });
+  });
+
+  it("times out cleanly before promotion, never after it", () => {
+    const f = facts(
+      { ...fresh, now: 61_000, oldReachable: true },
+      { phase: "Promoting", startedAt: 0, phaseStartedAt: 0 },
+      "Switchover",
+    );
+    expect(nextStep({ ...f, timeoutSeconds: 60 })).toMatchObject({
+      phase: "Failed",
+      reason: "PromotionTimedOut",
+    });
+    expect(nextStep({ ...f, phase: "Verifying", timeoutSeconds: 60 }).phase).toBe("Verifying");
+  });
+});
