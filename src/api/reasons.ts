@@ -82,6 +82,7 @@ export const Reason = {
   // Safety rules that hold a failover back.
   /** A ReplicaPromotion for the app is already running: one at a time. */
   FailoverInProgress: "FailoverInProgress",
+  NoPromotionRunning: "NoPromotionRunning",
   Suspended: "Suspended",
   TooFewHealthyRegions: "TooFewHealthyRegions",
   TooSoonSinceLastFailover: "TooSoonSinceLastFailover",
@@ -125,6 +126,46 @@ export const Reason = {
   DatabaseIsReplica: "DatabaseIsReplica",
   /** Promotion was asked of a primary that Meridian fenced and that nobody has rebuilt since. */
   FencedPrimaryNotPromotable: "FencedPrimaryNotPromotable",
+
+  // DNS rerouting (src/dns). EpochTooOld and DnsCredentialsInvalid above serve DNS too.
+  /** Pre-flight passed: the DNS server answers and accepts the key, or the DNSEndpoint is writable. */
+  DnsProviderReady: "DnsProviderReady",
+  /** The policy's DNS TTL is above 60 s: resolvers may send clients to the old region that long. */
+  DnsTtlTooHigh: "DnsTtlTooHigh",
+  /** ActiveActive with no healthy region: DNS keeps naming the primary rather than nothing. */
+  NoHealthyDnsTarget: "NoHealthyDnsTarget",
+  /** The TSIG Secret is missing or the operator may not read it. */
+  DnsTsigSecretUnavailable: "DnsTsigSecretUnavailable",
+  /** No answer from the DNS server in time, or the connection was refused. */
+  DnsServerUnreachable: "DnsServerUnreachable",
+  /** The DNS server answered SERVFAIL: it failed internally (zone not loaded, journal not writable). */
+  DnsServerFailure: "DnsServerFailure",
+  /** The reply could not be parsed as a DNS message. */
+  DnsResponseMalformed: "DnsResponseMalformed",
+  /** The reply was unsigned, signed with another key, or its signature did not verify. */
+  DnsResponseUnverified: "DnsResponseUnverified",
+  /** TSIG BADTIME: the DNS server's clock and the operator's differ by more than the 300 s fudge. */
+  DnsTsigClockSkew: "DnsTsigClockSkew",
+  /** The server is not authoritative for the zone (NOTAUTH, or an answer without the AA bit). */
+  DnsNotAuthoritative: "DnsNotAuthoritative",
+  /** The hostname is not inside the configured zone (NOTZONE). */
+  DnsNotInZone: "DnsNotInZone",
+  /** The server's update policy does not let the key change the names (REFUSED). */
+  DnsUpdateRefused: "DnsUpdateRefused",
+  /** The server rejected the message for another reason (FORMERR, NOTIMP, ...). */
+  DnsUpdateRejected: "DnsUpdateRejected",
+  /** The records differ from what Meridian expected (NXRRSET/YXRRSET, or a conflicting write): someone else changed them. */
+  DnsRecordChanged: "DnsRecordChanged",
+  /** The server accepted the update but does not answer with the new targets. */
+  DnsVerificationFailed: "DnsVerificationFailed",
+  /** The hub does not serve ExternalDNS's DNSEndpoint kind (dnsendpoints.externaldns.k8s.io). */
+  DnsEndpointCrdMissing: "DnsEndpointCrdMissing",
+  /** The operator's RBAC does not allow it to write DNSEndpoints in the namespace. */
+  DnsEndpointForbidden: "DnsEndpointForbidden",
+  /** A DNSEndpoint of the name Meridian uses exists and belongs to someone else. */
+  DnsEndpointOwnedByOther: "DnsEndpointOwnedByOther",
+  /** Writing the DNSEndpoint failed for another reason; the message carries the API server's. */
+  DnsEndpointWriteFailed: "DnsEndpointWriteFailed",
 } as const;
 
 export type Reason = (typeof Reason)[keyof typeof Reason];

@@ -663,6 +663,14 @@ export interface ReplicaPromotionStatus {
    */
   lagBytesAtPromotion?: number;
   /**
+   * WAL position of the old primary once it was fenced (postgresql engine); a switchover promotes only after the target has replayed up to it.
+   */
+  oldPrimaryLsn?: string;
+  /**
+   * Replicas the old primary's workload ran before it was fenced: the size the target's workload is scaled up to before traffic moves.
+   */
+  targetReplicas?: number;
+  /**
    * Current state of the object as standard conditions (read by kubectl wait, Argo CD, Flux and kstatus). Types: Approved, Ready.
    */
   conditions?: Condition[];

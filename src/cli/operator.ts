@@ -3,7 +3,9 @@ import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
 import { crdsNotEstablished } from "../api/install.ts";
+import { dnsProviderFor } from "../dns/factory.ts";
 import { Operator } from "../operator/manager.ts";
+import { promoterFor } from "../promotion/engines.ts";
 import { describeApiError } from "../runtime/api-errors.ts";
 import { leaderElectionDefaults } from "../runtime/leader-election.ts";
 import { createLogger } from "../runtime/logger.ts";
@@ -78,6 +80,8 @@ export async function runOperator(argv: string[]): Promise<number> {
     probeIntervalMs: args.probeIntervalMs,
     probeTimeoutMs: args.probeTimeoutMs,
     concurrency: args.concurrency,
+    promoterFor,
+    dnsFor: (app) => dnsProviderFor(app, hub),
     leaderElection: {
       namespace: args.namespace,
       name: "meridian-operator",

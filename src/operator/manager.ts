@@ -1,13 +1,17 @@
 import type { Server } from "node:http";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Reason } from "../api/reasons.ts";
-import type { FailoverPolicy, MemberCluster, RegionalApp } from "../api/types.generated.ts";
+import type { FailoverPolicy, MemberCluster, RegionalApp, ReplicaPromotion } from "../api/types.generated.ts";
 import { createClusterMetrics } from "../clusters/metrics.ts";
 import { ClusterRegistry } from "../clusters/registry.ts";
 import { meridianInformer } from "../controllers/hub-informers.ts";
 import { MemberClusterReconciler } from "../controllers/membercluster/reconciler.ts";
 import { createRegionalAppMetrics } from "../controllers/regionalapp/metrics.ts";
 import { RegionalAppReconciler } from "../controllers/regionalapp/reconciler.ts";
+import { createFailoverMetrics } from "../controllers/replicapromotion/metrics.ts";
+import { ReplicaPromotionReconciler } from "../controllers/replicapromotion/reconciler.ts";
+import type { DnsProvider } from "../dns/provider.ts";
+import type { Promoter } from "../promotion/promoter.ts";
 import { Controller } from "../runtime/controller.ts";
 import { EventRecorder } from "../runtime/events.ts";
 import { startProbeServer } from "../runtime/http-server.ts";
@@ -27,6 +31,10 @@ export interface OperatorConfig {
   probeTimeoutMs: number;
   /** Reconciles per controller that may run at once. */
   concurrency: number;
+  /** The Promoter of a database engine; undefined for `none`. */
+  promoterFor(engine: string): Promoter | undefined;
+  /** The DnsProvider an app's spec.dns.provider selects. */
+  dnsFor(app: RegionalApp): DnsProvider;
 }
 
 /**
@@ -42,8 +50,15 @@ export class Operator {
   private readonly appMetrics;
   private readonly informers;
   private readonly elector: LeaderElector;
+  private readonly failoverMetrics;
   private active:
-    | { controllers: Controller[]; registry: ClusterRegistry; mc: Controller; apps: Controller }
+    | {
+        controllers: Controller[];
+        registry: ClusterRegistry;
+        mc: Controller;
+        apps: Controller;
+        promotions: Controller;
+      }
     | undefined;
   private server: Server | undefined;
   private running: Promise<void> | undefined;
@@ -52,17 +67,23 @@ export class Operator {
     this.cfg = cfg;
     this.clusterMetrics = createClusterMetrics(this.metrics.registry);
     this.appMetrics = createRegionalAppMetrics(this.metrics.registry);
+    this.failoverMetrics = createFailoverMetrics(this.metrics.registry);
     const resyncMs = 60_000;
     this.informers = {
       clusters: meridianInformer<MemberCluster>(cfg.hub, "memberclusters", cfg.log, resyncMs),
       policies: meridianInformer<FailoverPolicy>(cfg.hub, "failoverpolicies", cfg.log, resyncMs),
       apps: meridianInformer<RegionalApp>(cfg.hub, "regionalapps", cfg.log, resyncMs),
+      promotions: meridianInformer<ReplicaPromotion>(cfg.hub, "replicapromotions", cfg.log, resyncMs),
     };
     this.informers.clusters.onChange((mc) => this.active?.mc.enqueue(keyOf(mc)));
     this.informers.clusters.onDelete((mc) => this.active?.mc.enqueue(keyOf(mc)));
     this.informers.apps.onChange((app) => this.active?.apps.enqueue(keyOf(app)));
     this.informers.apps.onDelete((app) => this.active?.apps.enqueue(keyOf(app)));
     this.informers.policies.onChange((policy) => this.enqueueAppsOf(policy));
+    this.informers.promotions.onChange((rp) => {
+      this.active?.promotions.enqueue(keyOf(rp));
+      this.active?.apps.enqueue(`${rp.metadata?.namespace}/${rp.spec.appRef.name}`);
+    });
     this.elector = new LeaderElector(cfg.hub, cfg.leaderElection, cfg.log);
   }
 
@@ -129,16 +150,32 @@ export class Operator {
       ...controllerOpts,
       reconciler: new RegionalAppReconciler({
         ...this.informers,
+        hub,
         registry,
         status,
         events,
         metrics: this.appMetrics,
+        promoterFor: this.cfg.promoterFor,
       }),
     });
-    this.active = { controllers: [mc, apps], registry, mc, apps };
+    const promotions = new Controller({
+      ...controllerOpts,
+      reconciler: new ReplicaPromotionReconciler({
+        ...this.informers,
+        hub,
+        registry,
+        status,
+        events,
+        metrics: this.failoverMetrics,
+        promoterFor: this.cfg.promoterFor,
+        dnsFor: this.cfg.dnsFor,
+      }),
+    });
+    this.active = { controllers: [mc, apps, promotions], registry, mc, apps, promotions };
     for (const c of this.active.controllers) c.start(signal);
     for (const cluster of this.informers.clusters.list()) mc.enqueue(keyOf(cluster));
     for (const app of this.informers.apps.list()) apps.enqueue(keyOf(app));
+    for (const rp of this.informers.promotions.list()) promotions.enqueue(keyOf(rp));
   }
 
   private async stopLeading(): Promise<void> {

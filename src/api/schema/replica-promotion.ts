@@ -128,6 +128,16 @@ const status = obj(
       min: 0,
       format: "int64",
     }),
+    oldPrimaryLsn: str({
+      description:
+        "WAL position of the old primary once it was fenced (postgresql engine); a switchover promotes only after the target has replayed up to it.",
+      maxLength: 32,
+    }),
+    targetReplicas: int({
+      description:
+        "Replicas the old primary's workload ran before it was fenced: the size the target's workload is scaled up to before traffic moves.",
+      min: 0,
+    }),
     conditions: conditions(Object.values(ReplicaPromotionCondition)),
   },
   { description: "The promotion's progress, written by the operator.", typeName: "ReplicaPromotionStatus" },

@@ -8,6 +8,12 @@ export function createRegionalAppMetrics(registry: Registry) {
       labelNames: ["namespace", "app", "region"],
       registers: [registry],
     }),
+    replicationLag: new Gauge({
+      name: "meridian_replication_lag_bytes",
+      help: "How far the region's database replica is behind the primary's last known WAL position.",
+      labelNames: ["namespace", "app", "region"],
+      registers: [registry],
+    }),
   };
 }
 

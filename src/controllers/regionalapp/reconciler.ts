@@ -1,19 +1,31 @@
+import type { KubeConfig } from "@kubernetes/client-node";
 import { apiVersion, group, version } from "../../api/group.ts";
 import { Reason } from "../../api/reasons.ts";
-import type { FailoverPolicy, MemberCluster, Region, RegionalApp } from "../../api/types.generated.ts";
+import type {
+  FailoverPolicy,
+  MemberCluster,
+  Region,
+  RegionalApp,
+  ReplicaPromotion,
+} from "../../api/types.generated.ts";
 import type { ClusterRegistry } from "../../clusters/registry.ts";
+import type { Promoter } from "../../promotion/promoter.ts";
 import type { ReconcileContext, Reconciler } from "../../runtime/controller.ts";
 import { ConfigurationError } from "../../runtime/errors.ts";
-import type { EventRecorder } from "../../runtime/events.ts";
+import type { EventRecorder, EventSubject } from "../../runtime/events.ts";
 import type { Informer } from "../../runtime/informer.ts";
 import { splitKey } from "../../runtime/keys.ts";
 import type { StatusWriter } from "../../runtime/status-writer.ts";
 import { probeEndpoint } from "./endpoint-probe.ts";
 import { nextRegionHealth, observationDue, observeRegion, type RegionHealth } from "./health.ts";
 import type { RegionalAppMetrics } from "./metrics.ts";
+import { activePromotions, createPromotion, failoverDecision } from "./promotions.ts";
+import { ReplicationLagTracker } from "./replication.ts";
 import { healthStatus, policyMissingStatus, type RegionView, statusChanged } from "./status.ts";
 
 export interface RegionalAppDeps {
+  hub: KubeConfig;
+  promotions: Informer<ReplicaPromotion>;
   apps: Informer<RegionalApp>;
   policies: Informer<FailoverPolicy>;
   clusters: Informer<MemberCluster>;
@@ -21,6 +33,8 @@ export interface RegionalAppDeps {
   status: StatusWriter;
   events: EventRecorder<Reason>;
   metrics: RegionalAppMetrics;
+  /** The Promoter of an engine (for replication lag); undefined for `none`. */
+  promoterFor(engine: string): Promoter | undefined;
   now?: () => number;
 }
 
@@ -39,6 +53,7 @@ export class RegionalAppReconciler implements Reconciler {
   readonly name = "regionalapp";
   private readonly deps: RegionalAppDeps;
   private readonly tracked = new Map<string, Map<string, Tracked>>();
+  private readonly lag = new ReplicationLagTracker();
 
   constructor(deps: RegionalAppDeps) {
     this.deps = deps;
@@ -110,11 +125,67 @@ export class RegionalAppReconciler implements Reconciler {
         );
       }
     }
-    const next = healthStatus(app, views, new Date(nowMs));
+    const active = activePromotions(this.deps.promotions, app);
+    const next = healthStatus(app, views, new Date(nowMs), active[0]?.metadata?.name);
+    const promoter = this.deps.promoterFor(app.spec.database.engine);
+    if (promoter && next.currentPrimary) {
+      const lag = await this.lag.measure(this.deps.hub, promoter, key, app, next.currentPrimary);
+      next.regions = next.regions?.map((r) =>
+        lag.has(r.name) ? { ...r, replicationLagBytes: lag.get(r.name) } : r,
+      );
+      for (const [region, bytes] of lag)
+        this.deps.metrics.replicationLag.set({ namespace, app: subject.name, region }, bytes);
+    }
     if (!ctx.signal.aborted && statusChanged(app.status, next, nowMs)) {
       await this.deps.status.apply({ ...appResource, name: subject.name, namespace }, next);
     }
+    if (!ctx.signal.aborted && active.length === 0)
+      await this.startPromotion({ ...app, status: next }, policy, subject, ctx, nowMs);
     return { requeueAfterMs: intervalSeconds * 1000 };
+  }
+
+  /**
+   * A changed spec.primaryRegion is a planned switchover; an unhealthy primary, within the
+   * policy's rules, an automatic failover. Either way a ReplicaPromotion records and drives it.
+   */
+  private async startPromotion(
+    app: RegionalApp,
+    policy: FailoverPolicy,
+    subject: EventSubject,
+    ctx: ReconcileContext,
+    nowMs: number,
+  ): Promise<void> {
+    const current = app.status?.currentPrimary ?? app.spec.primaryRegion;
+    let spec:
+      | { type: "Failover" | "Switchover"; targetRegion: string; approved: boolean; reason: string }
+      | undefined;
+    if (app.spec.primaryRegion !== current) {
+      spec = {
+        type: "Switchover",
+        targetRegion: app.spec.primaryRegion,
+        approved: true,
+        reason: `spec.primaryRegion changed from ${current} to ${app.spec.primaryRegion}`,
+      };
+    } else {
+      const decision = failoverDecision(app, policy, this.deps.clusters, false, nowMs);
+      if (decision.failover)
+        spec = {
+          type: "Failover",
+          targetRegion: decision.target,
+          approved: decision.approved,
+          reason: decision.message,
+        };
+    }
+    if (!spec) return;
+    const name = await createPromotion(this.deps.hub, this.deps.promotions, app, spec);
+    ctx.log.info({ promotion: name, type: spec.type, target: spec.targetRegion }, spec.reason);
+    await this.deps.events.record(
+      subject,
+      "Warning",
+      spec.type === "Failover" ? Reason.PrimaryUnhealthy : Reason.ApprovedInSpec,
+      "Promote",
+      `${spec.type} to ${spec.targetRegion} started as ReplicaPromotion ${name}: ${spec.reason}`,
+    );
   }
 
   /** The tracked state of an app, seeded from its status after a restart or a change of leader. */
@@ -143,6 +214,7 @@ export class RegionalAppReconciler implements Reconciler {
       this.deps.metrics.regionHealthy.remove({ namespace, app: name, region });
     }
     this.tracked.delete(key);
+    this.lag.forget(key);
   }
 
   private async observe(app: RegionalApp, region: Region, timeoutMs: number) {

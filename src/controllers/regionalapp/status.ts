@@ -20,7 +20,12 @@ export interface RegionView extends RegionHealth {
  * (the spec's primary until a failover records another), and the Ready, Degraded and FailoverReady
  * conditions. Fields owned by the failover flow (epoch, lastFailover, Fenced, ...) are kept as they are.
  */
-export function healthStatus(app: RegionalApp, regions: RegionView[], now: Date): RegionalAppStatus {
+export function healthStatus(
+  app: RegionalApp,
+  regions: RegionView[],
+  now: Date,
+  activePromotion?: string,
+): RegionalAppStatus {
   const previous = app.status ?? {};
   const generation = app.metadata?.generation ?? 0;
   const primary = previous.currentPrimary ?? app.spec.primaryRegion;
@@ -86,6 +91,20 @@ export function healthStatus(app: RegionalApp, regions: RegionView[], now: Date)
       reason: Reason.NoFailoverTarget,
       message:
         why.length === 0 ? "the app has only one region" : `no region could take over: ${why.join("; ")}`,
+    });
+  }
+
+  if (activePromotion) {
+    set(RegionalAppCondition.FailoverInProgress, {
+      status: "True",
+      reason: Reason.FailoverInProgress,
+      message: `ReplicaPromotion ${activePromotion} is running`,
+    });
+  } else {
+    set(RegionalAppCondition.FailoverInProgress, {
+      status: "False",
+      reason: Reason.PrimaryHealthy,
+      message: "no promotion running",
     });
   }
 
