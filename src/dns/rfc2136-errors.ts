@@ -31,14 +31,14 @@ export function replyError(
 ): DnsError | undefined {
   const { message, tsig } = reply;
   const rcode = message.header.rcode;
-  const at = `${ctx.server}`;
+  const at = ctx.server;
   const keyDesc = `TSIG key ${ctx.key.name} (${ctx.key.algorithm})`;
   if (!tsig.ok && tsig.problem === "tsig-error") {
     switch (tsig.tsigError) {
       case TsigError.BADKEY:
         return new DnsError(
           Reason.DnsCredentialsInvalid,
-          `${ctx.operation}: DNS server ${at} has no ${keyDesc} (TSIG BADKEY). The Secret's name and algorithm must match the server's key statement exactly, e.g. key "${ctx.key.name}" { algorithm ${ctx.key.algorithm}; ... };`,
+          `${ctx.operation}: DNS server ${at} has no TSIG key ${ctx.key.name} with algorithm ${ctx.key.algorithm} (TSIG BADKEY). The Secret's name and algorithm must match the server's key statement exactly, e.g. key "${ctx.key.name}" { algorithm ${ctx.key.algorithm}; ... };`,
         );
       case TsigError.BADSIG:
         return new DnsError(

@@ -1,7 +1,7 @@
 // The rfc2136 DnsProvider: TSIG-signed DNS UPDATEs straight to the zone's authoritative server,
 // the fast way to reroute (no controller loop between Meridian and DNS). Every apply reads the
-// published records, sends one compare-and-swap UPDATE (rfc2136-update.ts) and queries the server
-// until it has proven the new answer, returning the zone's SOA serial.
+// published records and epoch, sends one compare-and-swap UPDATE (rfc2136-update.ts), then
+// queries the server to prove it answers with the new targets, and reads the zone's SOA serial.
 import { Reason } from "../api/reasons.ts";
 import { checkBeforeWrite, type PublishedRecords, recordChangedError } from "./change-guard.ts";
 import { epochRecordName, parseEpoch } from "./epoch-record.ts";
@@ -13,7 +13,7 @@ import { nameOf, Rcode, RecordType } from "./wire/constants.ts";
 import { exchange, newMessageId, type Reply } from "./wire/exchange.ts";
 import { type Message, queryMessage, type ResourceRecord, updateMessage } from "./wire/message.ts";
 import { isInZone, normalizeName } from "./wire/name.ts";
-import { parseServer, type ServerAddress } from "./wire/transport.ts";
+import { parseServer } from "./wire/transport.ts";
 import type { TsigKey } from "./wire/tsig.ts";
 
 export interface Rfc2136Config {
@@ -37,13 +37,14 @@ export interface AppliedRecords {
   soaSerial: number;
 }
 
+/** The published records, plus the epoch TXT RRset exactly as read, for the update's prerequisite. */
+type PublishedWithEpoch = PublishedRecords & { epochRecords: string[][] };
+
 export class Rfc2136Provider implements DnsProvider {
   private readonly config: Rfc2136Config;
-  private readonly server: ServerAddress;
 
   constructor(config: Rfc2136Config) {
     this.config = config;
-    this.server = parseServer(config.server);
   }
 
   async apply(change: RecordChange): Promise<void> {
@@ -120,7 +121,8 @@ export class Rfc2136Provider implements DnsProvider {
     const now = this.config.now ?? Date.now;
     let reply: Reply;
     try {
-      reply = await exchange(this.server, request, ctx.key, {
+      // Parsed here, so that a malformed address is reported like an unreachable server.
+      reply = await exchange(parseServer(this.config.server), request, ctx.key, {
         timeoutMs: this.config.timeoutMs ?? 3000,
         retransmitMs: this.config.retransmitMs ?? 500,
         now,
@@ -150,18 +152,21 @@ export class Rfc2136Provider implements DnsProvider {
     return reply.message.answers.filter((rr) => rr.type === type && normalizeName(rr.name) === owner);
   }
 
-  private async published(key: TsigKey, hostname: string, recordType: DesiredRecords["recordType"]) {
+  private async published(
+    key: TsigKey,
+    hostname: string,
+    recordType: DesiredRecords["recordType"],
+  ): Promise<PublishedWithEpoch> {
     const [records, epochRecords] = await Promise.all([
       this.lookup(key, hostname, recordTypeCode[recordType]),
       this.lookup(key, epochRecordName(hostname), RecordType.TXT).then((rrs) => rrs.map(txtOf)),
     ]);
-    const published: PublishedRecords & { epochRecords: string[][] } = {
+    return {
       targets: records.map(targetOf),
       ttlSeconds: records[0]?.ttl,
       epoch: parseEpoch(epochRecords),
       epochRecords,
     };
-    return published;
   }
 
   private async update(key: TsigKey, change: RecordChange, epochRecords: string[][]): Promise<void> {
@@ -198,7 +203,7 @@ export class Rfc2136Provider implements DnsProvider {
       const cname =
         desired.recordType === "CNAME"
           ? `; a CNAME cannot share its name with other records, and BIND drops such an update silently: remove the other records at ${desired.hostname}`
-          : `; a CNAME at ${desired.hostname} makes servers drop other types silently: remove it`;
+          : `; if ${desired.hostname} is a CNAME, the server drops other types there silently: remove the CNAME`;
       throw new DnsError(
         Reason.DnsVerificationFailed,
         `${this.config.server} accepted the update of ${desired.hostname} ${desired.recordType} but answers ${describeTargets(canonicalTargets(desired.recordType, found))} instead of ${describeTargets(canonicalTargets(desired.recordType, desired.targets))}${cname}`,

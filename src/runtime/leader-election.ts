@@ -120,8 +120,13 @@ export class LeaderElector {
       lease = await this.api.readNamespacedLease({ name, namespace });
     } catch (err) {
       if (!isNotFound(err)) throw err;
-      await this.api.createNamespacedLease({ namespace, body: this.leaseFor(undefined, nowMs) });
-      return true;
+      try {
+        await this.api.createNamespacedLease({ namespace, body: this.leaseFor(undefined, nowMs) });
+        return true;
+      } catch (createErr) {
+        if (isConflict(createErr)) return false; // another candidate created it first
+        throw createErr;
+      }
     }
     const holder = lease.spec?.holderIdentity ?? "";
     const renewTime = String(lease.spec?.renewTime ?? "");

@@ -1,6 +1,12 @@
 import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 
 export const fieldManager = "meridian";
+/**
+ * The fields that say which region is primary (currentPrimary, epoch, lastFailover) have a
+ * manager of their own, so the health writer, which runs every interval from a cache that may be a
+ * moment old, can never write an older primary back over a finished failover.
+ */
+export const failoverFieldManager = "meridian-failover";
 
 /** Identifies one custom object. */
 export interface ObjectRef {
@@ -25,7 +31,11 @@ export class StatusWriter {
     this.api = kc.makeApiClient(CustomObjectsApi);
   }
 
-  async apply(ref: ObjectRef, status: object): Promise<void> {
+  /**
+   * Applies `status` as `manager`'s complete set of status fields: a field the manager set before
+   * and leaves out now is removed, so always pass everything the manager owns.
+   */
+  async apply(ref: ObjectRef, status: object, manager = fieldManager): Promise<void> {
     const body = {
       apiVersion: `${ref.group}/${ref.version}`,
       kind: ref.kind,
@@ -38,7 +48,7 @@ export class StatusWriter {
       plural: ref.plural,
       name: ref.name,
       body,
-      fieldManager,
+      fieldManager: manager,
       force: true,
     };
     const asApply = setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply);

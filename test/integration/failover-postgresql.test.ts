@@ -1,13 +1,18 @@
-import { CoreV1Api, EventsV1Api } from "@kubernetes/client-node";
+import { EventsV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { group, version } from "../../src/api/group.ts";
-import type { ReplicaPromotion } from "../../src/api/types.generated.ts";
-import { type BindServer, startBind } from "../harness/bind.ts";
 import { sharedTestbed, useNamespace } from "../harness/context.ts";
-import { createObject, custom, deleteMemberClusters, getApp, setUpRegions } from "../harness/meridian.ts";
+import {
+  endpoints,
+  type FailoverBed,
+  fastPolicy,
+  finished,
+  hostname,
+  promotionsOf,
+  setUpFailoverApp,
+} from "../harness/failover-setup.ts";
+import { deleteMemberClusters, getApp } from "../harness/meridian.ts";
 import { type OperatorProcess, startOperator } from "../harness/operator-process.ts";
 import { pollUntil } from "../harness/poll.ts";
-import { type PostgresPair, startPostgresPair } from "../harness/postgres.ts";
 import { createProbeTable, SplitBrainChecker } from "../harness/split-brain.ts";
 import { kubeConfigFor } from "../harness/testbed.ts";
 import { appsApi, scaleDeployment } from "../harness/workloads.ts";
@@ -16,89 +21,16 @@ const { region } = sharedTestbed();
 const hub = region("us-east");
 const standby = region("eu-west");
 const ns = useNamespace([hub, standby], "failover");
-const apiVersion = `${group}/${version}`;
-const zone = "example.test";
-const hostname = `checkout.${zone}`;
-const endpoints = { "us-east": "203.0.113.10", "eu-west": "203.0.113.20" };
-let pg: PostgresPair;
-let bind: BindServer;
+let bed: FailoverBed;
 let operator: OperatorProcess;
 let checker: SplitBrainChecker;
 
-async function secret(name: string, stringData: Record<string, string>) {
-  await kubeConfigFor(hub)
-    .makeApiClient(CoreV1Api)
-    .createNamespacedSecret({ namespace: ns(), body: { metadata: { name }, stringData } });
-}
-
-async function promotionsOf(app: string): Promise<ReplicaPromotion[]> {
-  const list = (await custom(hub).listNamespacedCustomObject({
-    group,
-    version,
-    plural: "replicapromotions",
-    namespace: ns(),
-  })) as {
-    items: ReplicaPromotion[];
-  };
-  return list.items.filter((p) => p.spec.appRef.name === app);
-}
-
 beforeAll(async () => {
-  pg = await startPostgresPair({ primary: "us-east", replica: "eu-west" });
-  await createProbeTable(pg.primary.appUri);
-  bind = await startBind({ zones: [{ name: zone, records: [`checkout 30 IN A ${endpoints["us-east"]}`] }] });
-  const clusters = await setUpRegions(hub, ns(), [hub, standby], "checkout", 2);
-  await scaleDeployment(standby, ns(), "checkout", 1); // a warm standby, smaller than the primary
-  await secret("pg-us-east", { uri: pg.primary.meridianUri });
-  await secret("pg-eu-west", { uri: pg.replica.meridianUri });
-  await secret("tsig", { name: bind.key.name, algorithm: bind.key.algorithm, secret: bind.key.secret });
-  await createObject(
-    hub,
-    "failoverpolicies",
-    {
-      apiVersion,
-      kind: "FailoverPolicy",
-      metadata: { name: "fast" },
-      spec: {
-        healthCheck: { intervalSeconds: 1, timeoutSeconds: 1, failureThreshold: 3, successThreshold: 1 },
-        fencing: { leaseDurationSeconds: 4, renewDeadlineSeconds: 3, retryPeriodSeconds: 1 },
-        promotion: { maxLagBytes: 16 * 1024 * 1024, timeoutSeconds: 60 },
-        dns: { ttlSeconds: 30 },
-      },
-    },
-    ns(),
-  );
-  await createObject(
-    hub,
-    "regionalapps",
-    {
-      apiVersion,
-      kind: "RegionalApp",
-      metadata: { name: "checkout" },
-      spec: {
-        policyRef: { name: "fast" },
-        primaryRegion: "us-east",
-        regions: [hub, standby].map((r, i) => ({
-          name: r.name,
-          clusterRef: clusters[r.name],
-          priority: i + 1,
-          workload: { kind: "Deployment", name: "checkout" },
-          endpoint: endpoints[r.name as keyof typeof endpoints],
-          database: { connectionSecretRef: { name: `pg-${r.name}` } },
-        })),
-        dns: {
-          hostname,
-          recordType: "A",
-          provider: { rfc2136: { server: bind.address, zone, tsigSecretRef: { name: "tsig" } } },
-        },
-        database: { engine: "postgresql" },
-      },
-    },
-    ns(),
-  );
+  bed = await setUpFailoverApp(hub, standby, ns(), fastPolicy());
+  await createProbeTable(bed.pg.primary.appUri);
   checker = new SplitBrainChecker([
-    { region: "us-east", appUri: pg.primary.appUri },
-    { region: "eu-west", appUri: pg.replica.appUri },
+    { region: "us-east", appUri: bed.pg.primary.appUri },
+    { region: "eu-west", appUri: bed.pg.replica.appUri },
   ]);
   operator = await startOperator(hub, ["--namespace", ns(), "--probe-interval-seconds", "1"]);
 });
@@ -107,8 +39,7 @@ afterAll(async () => {
   await checker?.stop();
   await operator?.stop();
   await deleteMemberClusters(hub, ns());
-  await bind?.stop();
-  await pg?.teardown();
+  await bed?.teardown();
 });
 
 describe("failover with a real PostgreSQL replica and a real BIND server", () => {
@@ -128,8 +59,8 @@ describe("failover with a real PostgreSQL replica and a real BIND server", () =>
       "promotion finished",
       90_000,
       async () => {
-        const [p] = await promotionsOf("checkout");
-        return p && ["Succeeded", "Failed", "Aborted"].includes(p.status?.phase ?? "") ? p : undefined;
+        const [p] = await promotionsOf(hub, ns(), "checkout");
+        return finished(p) ? p : undefined;
       },
       250,
     );
@@ -161,7 +92,7 @@ describe("failover with a real PostgreSQL replica and a real BIND server", () =>
       to: "eu-west",
       epoch: 1,
     });
-    expect(await bind.dig(hostname, "A")).toEqual([endpoints["eu-west"]]);
+    expect(await bed.bind.dig(hostname, "A")).toEqual([endpoints["eu-west"]]);
     const standbySize = await appsApi(standby).readNamespacedDeployment({
       name: "checkout",
       namespace: ns(),

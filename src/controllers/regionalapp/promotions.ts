@@ -6,7 +6,7 @@ import type {
   RegionalApp,
   ReplicaPromotion,
 } from "../../api/types.generated.ts";
-import { decideFailover, type FailoverDecision } from "../../failover/decide-failover.ts";
+import type { FailoverInputs } from "../../failover/decide-failover.ts";
 import type { Informer } from "../../runtime/informer.ts";
 
 const terminal = new Set(["Succeeded", "Failed", "Aborted"]);
@@ -24,25 +24,26 @@ export function activePromotions(
     );
 }
 
-/** The automatic-failover decision for an app, from its observed status and the policy. */
-export function failoverDecision(
+/** The inputs of the automatic-failover decision, from this reconcile's view of the regions. */
+export function failoverInputs(
   app: RegionalApp,
   policy: FailoverPolicy,
   clusters: { get(name: string): MemberCluster | undefined },
+  regions: { name: string; healthy: boolean | undefined; lagBytes?: number }[],
   promotionInProgress: boolean,
   now: number,
-): FailoverDecision {
+): FailoverInputs {
   const lastStarted = app.status?.lastFailover?.startedAt;
-  return decideFailover({
+  return {
     primary: app.status?.currentPrimary ?? app.spec.primaryRegion,
     regions: app.spec.regions.map((r) => {
-      const seen = app.status?.regions?.find((s) => s.name === r.name);
+      const seen = regions.find((s) => s.name === r.name);
       return {
         name: r.name,
         priority: r.priority,
         healthy: seen?.healthy,
         jurisdiction: clusters.get(r.clusterRef)?.spec.jurisdiction,
-        lagBytes: seen?.replicationLagBytes,
+        ...(seen?.lagBytes === undefined ? {} : { lagBytes: seen.lagBytes }),
       };
     }),
     suspended: app.spec.suspend,
@@ -56,7 +57,7 @@ export function failoverDecision(
     ...(lastStarted ? { lastFailoverAt: Date.parse(lastStarted) } : {}),
     promotionInProgress,
     now,
-  });
+  };
 }
 
 /**

@@ -9,17 +9,23 @@ import type {
   ReplicaPromotion,
 } from "../../api/types.generated.ts";
 import type { ClusterRegistry } from "../../clusters/registry.ts";
+import {
+  decideFailover,
+  disqualification,
+  type FailoverDecision,
+  type FailoverInputs,
+} from "../../failover/decide-failover.ts";
 import type { Promoter } from "../../promotion/promoter.ts";
 import type { ReconcileContext, Reconciler } from "../../runtime/controller.ts";
 import { ConfigurationError } from "../../runtime/errors.ts";
 import type { EventRecorder, EventSubject } from "../../runtime/events.ts";
 import type { Informer } from "../../runtime/informer.ts";
 import { splitKey } from "../../runtime/keys.ts";
-import type { StatusWriter } from "../../runtime/status-writer.ts";
+import { failoverFieldManager, type StatusWriter } from "../../runtime/status-writer.ts";
 import { probeEndpoint } from "./endpoint-probe.ts";
 import { nextRegionHealth, observationDue, observeRegion, type RegionHealth } from "./health.ts";
 import type { RegionalAppMetrics } from "./metrics.ts";
-import { activePromotions, createPromotion, failoverDecision } from "./promotions.ts";
+import { activePromotions, createPromotion, failoverInputs } from "./promotions.ts";
 import { ReplicationLagTracker } from "./replication.ts";
 import { healthStatus, policyMissingStatus, type RegionView, statusChanged } from "./status.ts";
 
@@ -107,7 +113,7 @@ export class RegionalAppReconciler implements Reconciler {
         reason: Reason.ProbePending,
         message: "no observation yet",
       };
-      views.push({ name: region.name, ...view, canTakeOver: this.canTakeOver(region) });
+      views.push({ name: region.name, ...view });
       if (before?.healthy !== view.healthy && view.healthy !== undefined) {
         ctx.log.info({ region: region.name, healthy: view.healthy }, view.message);
         await this.deps.events.record(
@@ -125,22 +131,35 @@ export class RegionalAppReconciler implements Reconciler {
         );
       }
     }
-    const active = activePromotions(this.deps.promotions, app);
-    const next = healthStatus(app, views, new Date(nowMs), active[0]?.metadata?.name);
+    const primary = app.status?.currentPrimary ?? app.spec.primaryRegion;
     const promoter = this.deps.promoterFor(app.spec.database.engine);
-    if (promoter && next.currentPrimary) {
-      const lag = await this.lag.measure(this.deps.hub, promoter, key, app, next.currentPrimary);
-      next.regions = next.regions?.map((r) =>
-        lag.has(r.name) ? { ...r, replicationLagBytes: lag.get(r.name) } : r,
-      );
-      for (const [region, bytes] of lag)
+    if (promoter) {
+      const lag = await this.lag.measure(this.deps.hub, promoter, key, app, primary);
+      for (const v of views) v.lagBytes = lag.get(v.name);
+      for (const [region, bytes] of lag) {
         this.deps.metrics.replicationLag.set({ namespace, app: subject.name, region }, bytes);
+      }
     }
+    const active = activePromotions(this.deps.promotions, app);
+    const inputs = failoverInputs(app, policy, this.deps.clusters, views, active.length > 0, nowMs);
+    for (const v of views) {
+      if (v.name !== primary) v.blocker = this.blocker(app, v, inputs);
+    }
+    const decision = decideFailover(inputs);
+    const next = healthStatus(app, views, new Date(nowMs), active[0]?.metadata?.name, decision);
     if (!ctx.signal.aborted && statusChanged(app.status, next, nowMs)) {
       await this.deps.status.apply({ ...appResource, name: subject.name, namespace }, next);
     }
-    if (!ctx.signal.aborted && active.length === 0)
-      await this.startPromotion({ ...app, status: next }, policy, subject, ctx, nowMs);
+    if (!ctx.signal.aborted && app.status?.currentPrimary === undefined) {
+      // A new app: its primary is the spec's until a promotion records another.
+      const initial = { currentPrimary: app.spec.primaryRegion, epoch: 0 };
+      await this.deps.status.apply(
+        { ...appResource, name: subject.name, namespace },
+        initial,
+        failoverFieldManager,
+      );
+    }
+    if (!ctx.signal.aborted && active.length === 0) await this.startPromotion(app, decision, subject, ctx);
     return { requeueAfterMs: intervalSeconds * 1000 };
   }
 
@@ -150,10 +169,9 @@ export class RegionalAppReconciler implements Reconciler {
    */
   private async startPromotion(
     app: RegionalApp,
-    policy: FailoverPolicy,
+    decision: FailoverDecision,
     subject: EventSubject,
     ctx: ReconcileContext,
-    nowMs: number,
   ): Promise<void> {
     const current = app.status?.currentPrimary ?? app.spec.primaryRegion;
     let spec:
@@ -166,15 +184,16 @@ export class RegionalAppReconciler implements Reconciler {
         approved: true,
         reason: `spec.primaryRegion changed from ${current} to ${app.spec.primaryRegion}`,
       };
-    } else {
-      const decision = failoverDecision(app, policy, this.deps.clusters, false, nowMs);
-      if (decision.failover)
-        spec = {
-          type: "Failover",
-          targetRegion: decision.target,
-          approved: decision.approved,
-          reason: decision.message,
-        };
+    } else if (decision.failover) {
+      spec = {
+        type: "Failover",
+        targetRegion: decision.target,
+        approved: decision.approved,
+        reason: decision.message,
+      };
+    } else if (decision.reason !== Reason.PrimaryHealthy) {
+      // The primary is down but a safety rule holds the failover back: say so, once per cause.
+      await this.deps.events.record(subject, "Warning", decision.reason, "Failover", decision.message);
     }
     if (!spec) return;
     const name = await createPromotion(this.deps.hub, this.deps.promotions, app, spec);
@@ -242,8 +261,18 @@ export class RegionalAppReconciler implements Reconciler {
     });
   }
 
-  private canTakeOver(region: Region): boolean {
-    return this.deps.registry.get(region.clusterRef)?.probe?.reachable === true;
+  /** Why a region could not take over now (pre-flight), or undefined. */
+  private blocker(
+    app: RegionalApp,
+    view: RegionView,
+    inputs: FailoverInputs,
+  ): { reason: Reason; message: string } | undefined {
+    const region = app.spec.regions.find((r) => r.name === view.name);
+    if (region && this.deps.registry.get(region.clusterRef)?.probe?.reachable !== true) {
+      return { reason: Reason.ApiServerUnreachable, message: `${view.name}'s cluster is not reachable` };
+    }
+    const candidate = inputs.regions.find((r) => r.name === view.name);
+    return candidate && disqualification(candidate, inputs);
   }
 
   private async recordPolicyMissing(app: RegionalApp, message: string, ctx: ReconcileContext): Promise<void> {

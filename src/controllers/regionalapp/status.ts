@@ -11,20 +11,23 @@ export interface RegionView extends RegionHealth {
   message: string;
   /** When the region was last observed (ms), for status.regions[].lastProbeTime. */
   observedAt: number | undefined;
-  /** Whether it could take over right now: cluster reachable and workload present. */
-  canTakeOver: boolean;
+  /** Bytes its database replica is behind the primary, when measured. */
+  lagBytes?: number;
+  /** Why it could not take over right now (pre-flight), or undefined when it could. */
+  blocker?: { reason: Reason; message: string };
 }
 
 /**
- * The health part of RegionalApp.status: per-region verdicts, `healthyRegions`, `currentPrimary`
- * (the spec's primary until a failover records another), and the Ready, Degraded and FailoverReady
- * conditions. Fields owned by the failover flow (epoch, lastFailover, Fenced, ...) are kept as they are.
+ * The health part of RegionalApp.status: per-region verdicts, `healthyRegions`, and the Ready,
+ * Degraded, FailoverReady and FailoverInProgress conditions. The failover fields (currentPrimary,
+ * epoch, lastFailover) are not part of it: they have their own writer (failoverFieldManager).
  */
 export function healthStatus(
   app: RegionalApp,
   regions: RegionView[],
   now: Date,
   activePromotion?: string,
+  decision?: { failover: boolean; reason: Reason; message: string },
 ): RegionalAppStatus {
   const previous = app.status ?? {};
   const generation = app.metadata?.generation ?? 0;
@@ -75,20 +78,34 @@ export function healthStatus(
     });
   }
 
-  const targets = regions.filter((r) => r.name !== primary && r.healthy === true && r.canTakeOver);
-  if (targets.length > 0) {
+  const others = regions.filter((r) => r.name !== primary);
+  const targets = others.filter((r) => r.healthy === true && !r.blocker);
+  const held =
+    primaryView?.healthy === false &&
+    decision &&
+    !decision.failover &&
+    decision.reason !== Reason.FailoverInProgress;
+  if (held) {
+    // The primary is down and a safety rule holds the failover back: that is what to read first.
+    set(RegionalAppCondition.FailoverReady, {
+      status: "False",
+      reason: decision.reason,
+      message: decision.message,
+    });
+  } else if (targets.length > 0) {
     set(RegionalAppCondition.FailoverReady, {
       status: "True",
       reason: Reason.PreflightPassed,
       message: `can fail over to ${targets.map((r) => r.name).join(", ")}`,
     });
   } else {
-    const why = regions
-      .filter((r) => r.name !== primary)
-      .map((r) => `${r.name}: ${r.healthy === undefined ? "not yet judged" : r.message}`);
+    const why = others.map(
+      (r) => `${r.name}: ${r.healthy === undefined ? "not yet judged" : (r.blocker?.message ?? r.message)}`,
+    );
+    const first = others.find((r) => r.blocker)?.blocker;
     set(RegionalAppCondition.FailoverReady, {
       status: "False",
-      reason: Reason.NoFailoverTarget,
+      reason: first?.reason ?? Reason.NoFailoverTarget,
       message:
         why.length === 0 ? "the app has only one region" : `no region could take over: ${why.join("; ")}`,
     });
@@ -109,9 +126,7 @@ export function healthStatus(
   }
 
   return {
-    ...previous,
     observedGeneration: generation,
-    currentPrimary: primary,
     healthyRegions: `${healthyCount}/${regions.length}`,
     regions: regions.map(regionStatus),
     conditions,
@@ -126,6 +141,7 @@ function regionStatus(r: RegionView): RegionStatus {
     consecutiveSuccesses: r.consecutiveSuccesses,
     ...(r.observedAt === undefined ? {} : { lastProbeTime: conditionTime(new Date(r.observedAt)) }),
     message: r.message,
+    ...(r.lagBytes === undefined ? {} : { replicationLagBytes: r.lagBytes }),
   };
 }
 
@@ -143,9 +159,15 @@ export function statusChanged(
   nowMs: number,
 ): boolean {
   if (!before) return true;
-  const withoutTimes = (s: RegionalAppStatus) =>
-    JSON.stringify({ ...s, regions: s.regions?.map(({ lastProbeTime: _, ...r }) => r) });
-  if (withoutTimes(before) !== withoutTimes(next)) return true;
+  // Only the fields this writer owns: the failover fields have a writer of their own.
+  const ours = (s: RegionalAppStatus) =>
+    JSON.stringify({
+      observedGeneration: s.observedGeneration,
+      healthyRegions: s.healthyRegions,
+      regions: s.regions?.map(({ lastProbeTime: _, ...r }) => r),
+      conditions: s.conditions,
+    });
+  if (ours(before) !== ours(next)) return true;
   const oldest = Math.min(
     ...(before.regions ?? []).map((r) => (r.lastProbeTime ? Date.parse(r.lastProbeTime) : 0)),
   );
@@ -165,5 +187,10 @@ export function policyMissingStatus(app: RegionalApp, message: string, now: Date
     },
     now,
   );
-  return { ...app.status, observedGeneration: app.metadata?.generation ?? 0, conditions };
+  return {
+    observedGeneration: app.metadata?.generation ?? 0,
+    ...(app.status?.healthyRegions ? { healthyRegions: app.status.healthyRegions } : {}),
+    ...(app.status?.regions ? { regions: app.status.regions } : {}),
+    conditions,
+  };
 }

@@ -1,4 +1,4 @@
-import type { KubeConfig } from "@kubernetes/client-node";
+import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import { setCondition } from "../../api/conditions.ts";
 import { apiVersion, group, version } from "../../api/group.ts";
 import { Reason, ReplicaPromotionCondition } from "../../api/reasons.ts";
@@ -18,12 +18,13 @@ import { decideTargetProblem } from "../../failover/target-check.ts";
 import { writeFencingLease } from "../../fencing/lease.ts";
 import { scaleToZero, scaleUpTo, type WorkloadRef } from "../../fencing/workload.ts";
 import type { Promoter } from "../../promotion/promoter.ts";
+import { isNotFound } from "../../runtime/api-errors.ts";
 import type { ReconcileContext, Reconciler } from "../../runtime/controller.ts";
 import { ConfigurationError } from "../../runtime/errors.ts";
 import type { EventRecorder } from "../../runtime/events.ts";
 import type { Informer } from "../../runtime/informer.ts";
 import { splitKey } from "../../runtime/keys.ts";
-import type { StatusWriter } from "../../runtime/status-writer.ts";
+import { failoverFieldManager, type StatusWriter } from "../../runtime/status-writer.ts";
 import { activePromotions } from "../regionalapp/promotions.ts";
 import { databaseOf } from "./databases.ts";
 import type { FailoverMetrics } from "./metrics.ts";
@@ -58,14 +59,18 @@ const leaseMarginSeconds = 2;
 export class ReplicaPromotionReconciler implements Reconciler {
   readonly name = "replicapromotion";
   private readonly deps: PromotionDeps;
+  private readonly custom: CustomObjectsApi;
 
   constructor(deps: PromotionDeps) {
     this.deps = deps;
+    this.custom = deps.hub.makeApiClient(CustomObjectsApi);
   }
 
   async reconcile(key: string, ctx: ReconcileContext): Promise<{ requeueAfterMs: number } | undefined> {
     const { namespace = "", name } = splitKey(key);
-    const rp = this.deps.promotions.get(name, namespace);
+    // Read fresh, not from the cache: every status write below is the complete status, and one
+    // computed from a cached copy a moment old could write an earlier phase back.
+    const rp = await this.read(name, namespace);
     if (!rp) return undefined;
     const phase = (rp.status?.phase ?? "Pending") as Phase;
     if (phase === "Succeeded" || phase === "Failed" || phase === "Aborted") return undefined;
@@ -107,8 +112,10 @@ export class ReplicaPromotionReconciler implements Reconciler {
     const step = nextStep(facts);
     const status = this.advance(rp, from, epoch, phase, step.phase, step.message, now);
     if (ctx.signal.aborted) return undefined;
+    const terminal = step.phase === "Succeeded" || step.phase === "Failed";
     if (step.phase !== phase || !rp.status) {
-      await this.deps.status.apply({ ...promotionResource, name, namespace }, status);
+      // A final phase is written once, by finish(), together with the measured RTO.
+      if (!terminal) await this.deps.status.apply({ ...promotionResource, name, namespace }, status);
       ctx.log.info({ phase: step.phase, reason: step.reason, epoch }, step.message);
       await this.deps.events.record(
         { apiVersion, kind: "ReplicaPromotion", name, namespace, uid: rp.metadata?.uid },
@@ -125,7 +132,7 @@ export class ReplicaPromotionReconciler implements Reconciler {
       await this.finish(rp, app, step.phase, step.reason, step.message, ctx, { ...status, epoch });
       return undefined;
     }
-    await this.act(step.action, rp, app, from, epoch, ctx);
+    await this.act(step.action, rp, app, from, epoch, status, ctx);
     return { requeueAfterMs: step.requeueAfterMs ?? 1000 };
   }
 
@@ -259,12 +266,29 @@ export class ReplicaPromotionReconciler implements Reconciler {
     };
   }
 
+  private async read(name: string, namespace: string): Promise<ReplicaPromotion | undefined> {
+    try {
+      return (await this.custom.getNamespacedCustomObject({
+        group,
+        version,
+        plural: "replicapromotions",
+        namespace,
+        name,
+      })) as ReplicaPromotion;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** Runs one action; facts it learns (size before the fence, WAL position) join `status`. */
   private async act(
     action: Action,
     rp: ReplicaPromotion,
     app: RegionalApp,
     from: string,
     epoch: number,
+    status: ReplicaPromotionStatus,
     ctx: ReconcileContext,
   ): Promise<void> {
     if (action === "none" || ctx.signal.aborted) return;
@@ -298,7 +322,7 @@ export class ReplicaPromotionReconciler implements Reconciler {
         }
         await this.deps.status.apply(
           { ...promotionResource, name: rp.metadata?.name ?? "", namespace: ns },
-          { ...rp.status, targetReplicas: replicas, ...(oldPrimaryLsn ? { oldPrimaryLsn } : {}) },
+          { ...status, targetReplicas: replicas, ...(oldPrimaryLsn ? { oldPrimaryLsn } : {}) },
         );
         return;
       }
@@ -306,13 +330,15 @@ export class ReplicaPromotionReconciler implements Reconciler {
         if (!promoter) return;
         const db = await databaseOf(this.deps.hub, app, rp.spec.targetRegion);
         const before = await promoter.state(db);
+        // Against the fenced primary's final position when it was reachable; otherwise the lag
+        // last measured while it was: what this promotion may lose.
         const lag = rp.status?.oldPrimaryLsn
           ? Math.max(0, await promoter.lagBytes(db, rp.status.oldPrimaryLsn, before.lsn))
-          : undefined;
+          : app.status?.regions?.find((r) => r.name === rp.spec.targetRegion)?.replicationLagBytes;
         if (lag !== undefined) {
           await this.deps.status.apply(
             { ...promotionResource, name: rp.metadata?.name ?? "", namespace: ns },
-            { ...rp.status, lagBytesAtPromotion: lag },
+            { ...status, lagBytesAtPromotion: lag },
           );
         }
         await promoter.promote(db, epoch, policy?.spec.promotion.timeoutSeconds ?? 60);
@@ -393,7 +419,6 @@ export class ReplicaPromotionReconciler implements Reconciler {
     await this.deps.status.apply(
       { ...appResource, name: app.metadata?.name ?? "", namespace: ns },
       {
-        ...app.status,
         currentPrimary: rp.spec.targetRegion,
         epoch,
         lastFailover: {
@@ -413,6 +438,7 @@ export class ReplicaPromotionReconciler implements Reconciler {
             : {}),
         },
       },
+      failoverFieldManager,
     );
   }
 }

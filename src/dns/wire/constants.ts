@@ -9,7 +9,6 @@ export const RecordType = {
   TXT: 16,
   AAAA: 28,
   TSIG: 250,
-  ANY: 255,
 } as const;
 
 export const RecordClass = {

@@ -54,7 +54,7 @@ export interface DecodedMessage {
   tsig?: { record: TsigRecord; offset: number };
 }
 
-export const requestHeader = (id: number, opcode: number): Header => ({
+const requestHeader = (id: number, opcode: number): Header => ({
   id,
   qr: false,
   opcode,

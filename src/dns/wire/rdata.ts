@@ -1,6 +1,6 @@
 // RDATA of the record types Meridian writes and reads. Other types are kept as raw bytes.
 import { bytesToIpv4, bytesToIpv6, ipv4ToBytes, ipv6ToBytes } from "./address.ts";
-import { type WireReader, WireWriter } from "./bytes.ts";
+import type { WireReader, WireWriter } from "./bytes.ts";
 import { RecordType } from "./constants.ts";
 import { WireError } from "./errors.ts";
 import { type CompressionTable, readName, writeName } from "./name.ts";
@@ -143,11 +143,4 @@ function parseRData(r: WireReader, type: number, length: number, end: number): R
     default:
       return { kind: "raw", bytes: r.take(length) };
   }
-}
-
-/** The RDATA alone in wire form, uncompressed: what RFC 2136 compares prerequisites by. */
-export function rdataBytes(type: number, data: RData): Uint8Array {
-  const w = new WireWriter();
-  writeRData(w, type, data);
-  return w.finish();
 }

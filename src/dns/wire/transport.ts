@@ -10,21 +10,17 @@ export interface ServerAddress {
   port: number;
 }
 
-/** Why a server could not be talked to. */
-export class TransportError extends Error {
-  readonly kind: "timeout" | "unreachable";
-  constructor(kind: "timeout" | "unreachable", message: string) {
-    super(message);
-    this.kind = kind;
-  }
-}
+/** Why a server could not be talked to: no answer in time, refused, unresolvable or malformed address. */
+export class TransportError extends Error {}
 
 /** Parses "host:port" or "[ipv6]:port", the form of spec.dns.provider.rfc2136.server. */
 export function parseServer(text: string): ServerAddress {
   const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]+)):([0-9]{1,5})$/.exec(text);
   const port = Number(m?.[3]);
   if (!m || port < 1 || port > 65535) {
-    throw new Error(`server ${JSON.stringify(text)} is not host:port or [ipv6]:port, e.g. 192.0.2.53:53`);
+    throw new TransportError(
+      `server ${JSON.stringify(text)} is not host:port or [ipv6]:port, e.g. 192.0.2.53:53`,
+    );
   }
   return { host: (m[1] ?? m[2]) as string, port };
 }
@@ -39,10 +35,7 @@ async function resolve(server: ServerAddress): Promise<{ address: string; family
     const found = await lookup(server.host);
     return { address: found.address, family: found.family === 6 ? 6 : 4 };
   } catch (err) {
-    throw new TransportError(
-      "unreachable",
-      `cannot resolve DNS server name ${server.host}: ${(err as Error).message}`,
-    );
+    throw new TransportError(`cannot resolve DNS server name ${server.host}: ${(err as Error).message}`);
   }
 }
 
@@ -63,39 +56,32 @@ export async function exchangeUdp(
   const socket = createSocket(family === 6 ? "udp6" : "udp4");
   try {
     return await new Promise<Uint8Array>((done, fail) => {
-      const finish = (outcome: () => void) => {
+      // Called once the promise settles, so no retransmit fires on a closed socket.
+      const stop = () => {
         clearInterval(resend);
         clearTimeout(deadline);
         socket.removeAllListeners("message");
-        outcome();
+      };
+      const failWith = (message: string) => {
+        stop();
+        fail(new TransportError(message));
       };
       const send = () =>
         socket.send(request, (err) => {
-          if (err) {
-            const e = new TransportError(
-              "unreachable",
-              `cannot send to ${describeServer(server)}: ${err.message}`,
-            );
-            finish(() => fail(e));
-          }
+          if (err) failWith(`cannot send to ${describeServer(server)}: ${err.message}`);
         });
       const resend = setInterval(send, opts.retransmitMs);
-      const deadline = setTimeout(() => {
-        const e = new TransportError(
-          "timeout",
-          `no answer from ${describeServer(server)} over UDP within ${opts.timeoutMs} ms`,
-        );
-        finish(() => fail(e));
-      }, opts.timeoutMs);
+      const deadline = setTimeout(
+        () => failWith(`no answer from ${describeServer(server)} over UDP within ${opts.timeoutMs} ms`),
+        opts.timeoutMs,
+      );
       socket.on("message", (msg) => {
-        if (opts.accept(msg)) finish(() => done(new Uint8Array(msg)));
+        if (!opts.accept(msg)) return;
+        stop();
+        done(new Uint8Array(msg));
       });
       // A connected socket only receives datagrams from the server; ICMP port unreachable surfaces here.
-      socket.on("error", (err) => {
-        finish(() =>
-          fail(new TransportError("unreachable", `${describeServer(server)} over UDP: ${err.message}`)),
-        );
-      });
+      socket.on("error", (err) => failWith(`${describeServer(server)} over UDP: ${err.message}`));
       socket.connect(server.port, address, send);
     });
   } finally {
@@ -113,38 +99,25 @@ export async function exchangeTcp(
   const socket = new Socket();
   try {
     return await new Promise<Uint8Array>((done, fail) => {
+      const failWith = (message: string) => {
+        clearTimeout(deadline);
+        fail(new TransportError(message));
+      };
       const deadline = setTimeout(
-        () =>
-          fail(
-            new TransportError(
-              "timeout",
-              `no answer from ${describeServer(server)} over TCP within ${timeoutMs} ms`,
-            ),
-          ),
+        () => failWith(`no answer from ${describeServer(server)} over TCP within ${timeoutMs} ms`),
         timeoutMs,
       );
       let received = Buffer.alloc(0);
       socket.on("data", (chunk) => {
         received = Buffer.concat([received, chunk]);
-        if (received.length < 2) return;
-        const length = received.readUInt16BE(0);
-        if (received.length < 2 + length) return;
+        if (received.length < 2 || received.length < 2 + received.readUInt16BE(0)) return;
         clearTimeout(deadline);
-        done(new Uint8Array(received.subarray(2, 2 + length)));
+        done(new Uint8Array(received.subarray(2, 2 + received.readUInt16BE(0))));
       });
-      socket.on("error", (err) => {
-        clearTimeout(deadline);
-        fail(new TransportError("unreachable", `${describeServer(server)} over TCP: ${err.message}`));
-      });
-      socket.on("end", () => {
-        clearTimeout(deadline);
-        fail(
-          new TransportError(
-            "unreachable",
-            `${describeServer(server)} closed the TCP connection before answering`,
-          ),
-        );
-      });
+      socket.on("error", (err) => failWith(`${describeServer(server)} over TCP: ${err.message}`));
+      socket.on("end", () =>
+        failWith(`${describeServer(server)} closed the TCP connection before answering`),
+      );
       socket.connect(server.port, address, () => {
         const prefix = Buffer.alloc(2);
         prefix.writeUInt16BE(request.length);
