@@ -1,21 +1,29 @@
 import type { RegionalApp } from "../api/types.generated.ts";
+import { desiredRecords } from "../dns/desired-records.ts";
+import type { DesiredRecords } from "../dns/provider.ts";
 
 /**
- * The DNS targets once `target` is primary and `from` is fenced: ActivePassive names only the
- * target; ActiveActive names every region judged healthy except the fenced one, plus the target.
- * A fenced region is never named (invariant 7).
+ * The records once `target` is primary and `from` is fenced: the target counts as healthy (its
+ * database was just verified writable), the fenced region is never named (invariant 7), every
+ * other region as the health controller judged it.
  */
-export function desiredTargets(app: RegionalApp, target: string, from: string): string[] {
-  const endpoint = (name: string) => app.spec.regions.find((r) => r.name === name)?.endpoint;
-  const names =
-    app.spec.topology === "ActiveActive"
-      ? app.spec.regions
-          .filter(
-            (r) =>
-              r.name !== from &&
-              (r.name === target || app.status?.regions?.find((s) => s.name === r.name)?.healthy === true),
-          )
-          .map((r) => r.name)
-      : [target];
-  return names.map(endpoint).filter((e): e is string => e !== undefined);
+export function recordsAfterPromotion(
+  app: RegionalApp,
+  target: string,
+  from: string,
+  ttlSeconds: number,
+): DesiredRecords {
+  return desiredRecords({
+    hostname: app.spec.dns.hostname,
+    recordType: app.spec.dns.recordType,
+    topology: app.spec.topology,
+    primary: target,
+    ttlSeconds,
+    regions: app.spec.regions.map((r) => ({
+      name: r.name,
+      endpoint: r.endpoint,
+      healthy: r.name === target ? true : app.status?.regions?.find((s) => s.name === r.name)?.healthy,
+      fenced: r.name === from,
+    })),
+  }).records;
 }

@@ -12,7 +12,8 @@ import type {
 } from "../../api/types.generated.ts";
 import type { ClusterRegistry } from "../../clusters/registry.ts";
 import type { DnsProvider } from "../../dns/provider.ts";
-import { desiredTargets } from "../../failover/dns-targets.ts";
+import { sameTargets } from "../../dns/targets.ts";
+import { recordsAfterPromotion } from "../../failover/dns-targets.ts";
 import { type Action, nextStep, type Phase, type PromotionFacts } from "../../failover/promotion-steps.ts";
 import { decideTargetProblem } from "../../failover/target-check.ts";
 import { writeFencingLease } from "../../fencing/lease.ts";
@@ -167,12 +168,12 @@ export class ReplicaPromotionReconciler implements Reconciler {
         ? ((await this.replicasOf(target.clusterRef, targetWorkload)) ?? 0) >= wanted
         : false;
     const dns = this.deps.dnsFor(app);
-    const desired = desiredTargets(app, rp.spec.targetRegion, from);
+    const desired = recordsAfterPromotion(app, rp.spec.targetRegion, from, policy.spec.dns.ttlSeconds);
     const published =
       phase === "Rerouting" || phase === "Verifying"
         ? await dns.current(app.spec.dns.hostname, app.spec.dns.recordType)
         : [];
-    const dnsPointsAtTarget = sameSet(published, desired);
+    const dnsPointsAtTarget = sameTargets(desired.recordType, published, desired.targets);
     return {
       type: rp.spec.type,
       dryRun: rp.spec.dryRun,
@@ -356,17 +357,13 @@ export class ReplicaPromotionReconciler implements Reconciler {
       case "reroute": {
         const dns = this.deps.dnsFor(app);
         const current = await dns.current(app.spec.dns.hostname, app.spec.dns.recordType);
-        const targets = desiredTargets(app, rp.spec.targetRegion, from);
-        await dns.apply({
-          desired: {
-            hostname: app.spec.dns.hostname,
-            recordType: app.spec.dns.recordType,
-            ttlSeconds: policy?.spec.dns.ttlSeconds ?? 30,
-            targets,
-          },
-          expectedCurrent: current,
-          epoch,
-        });
+        const desired = recordsAfterPromotion(
+          app,
+          rp.spec.targetRegion,
+          from,
+          policy?.spec.dns.ttlSeconds ?? 30,
+        );
+        await dns.apply({ desired, expectedCurrent: current, epoch });
         return;
       }
     }
@@ -455,7 +452,3 @@ const readiness: Record<Phase, { status: "True" | "False" | "Unknown"; reason: R
   Failed: { status: "False", reason: Reason.PromotionFailed },
   Aborted: { status: "False", reason: Reason.PromotionAborted },
 };
-
-function sameSet(a: string[], b: string[]): boolean {
-  return a.length === b.length && a.every((x) => b.includes(x));
-}
