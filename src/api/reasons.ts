@@ -166,6 +166,14 @@ export const Reason = {
   DnsEndpointOwnedByOther: "DnsEndpointOwnedByOther",
   /** Writing the DNSEndpoint failed for another reason; the message carries the API server's. */
   DnsEndpointWriteFailed: "DnsEndpointWriteFailed",
+
+  // The per-region agent (src/fencing/agent), as Events on the fencing Lease.
+  /** The agent scaled its region's workload to zero and fenced its database. */
+  RegionFenced: "RegionFenced",
+  /** A fence by the agent failed; it retries with backoff. The note says what failed. */
+  RegionFenceFailed: "RegionFenceFailed",
+  /** The Lease lapsed, but every peer agent confirms the hub is unreachable: the primary keeps serving. */
+  FailsafeKeepsPrimary: "FailsafeKeepsPrimary",
 } as const;
 
 export type Reason = (typeof Reason)[keyof typeof Reason];

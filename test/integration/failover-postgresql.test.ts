@@ -1,4 +1,4 @@
-import { EventsV1Api } from "@kubernetes/client-node";
+import { CoordinationV1Api, EventsV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sharedTestbed, useNamespace } from "../harness/context.ts";
 import {
@@ -22,6 +22,13 @@ const hub = region("us-east");
 const standby = region("eu-west");
 const ns = useNamespace([hub, standby], "failover");
 let bed: FailoverBed;
+
+async function readLease(r: typeof hub) {
+  return kubeConfigFor(r)
+    .makeApiClient(CoordinationV1Api)
+    .readNamespacedLease({ name: "meridian-checkout", namespace: ns() })
+    .catch(() => undefined);
+}
 let operator: OperatorProcess;
 let checker: SplitBrainChecker;
 
@@ -51,6 +58,14 @@ describe("failover with a real PostgreSQL replica and a real BIND server", () =>
       return ready && lag !== undefined ? a : undefined;
     });
     expect(app.status?.currentPrimary).toBe("us-east");
+    // The hub renews the primary's fencing Lease, telling its agent what to fence.
+    const lease = await pollUntil("fencing Lease renewed", 10_000, () => readLease(hub));
+    expect(lease.spec?.holderIdentity).toBe("us-east");
+    expect(lease.metadata?.annotations).toMatchObject({
+      "meridian.dev/epoch": "0",
+      "meridian.dev/workload": `Deployment/${ns()}/checkout`,
+      "meridian.dev/database-secret": "pg-us-east",
+    });
   });
 
   it("fails the primary's workload over: fenced, replica promoted, DNS moved, recorded", async () => {
@@ -86,6 +101,14 @@ describe("failover with a real PostgreSQL replica and a real BIND server", () =>
       return a.status?.currentPrimary === "eu-west" ? a : undefined;
     });
     expect(app.status?.epoch).toBe(1);
+    // The old region's Lease names the new holder at the new epoch (its agent fences on that);
+    // the new primary's Lease is now the one the hub renews.
+    const old = await readLease(hub);
+    expect(old?.spec?.holderIdentity).toBe("eu-west");
+    expect(old?.metadata?.annotations?.["meridian.dev/epoch"]).toBe("1");
+    const renewed = await pollUntil("new primary's Lease renewed", 10_000, () => readLease(standby));
+    expect(renewed.spec?.holderIdentity).toBe("eu-west");
+    expect(renewed.metadata?.annotations?.["meridian.dev/epoch"]).toBe("1");
     expect(app.status?.lastFailover).toMatchObject({
       type: "Failover",
       from: "us-east",

@@ -24,6 +24,7 @@ import { splitKey } from "../../runtime/keys.ts";
 import { failoverFieldManager, type StatusWriter } from "../../runtime/status-writer.ts";
 import { probeEndpoint } from "./endpoint-probe.ts";
 import { nextRegionHealth, observationDue, observeRegion, type RegionHealth } from "./health.ts";
+import { LeaseRenewer } from "./lease-renewal.ts";
 import type { RegionalAppMetrics } from "./metrics.ts";
 import { activePromotions, createPromotion, failoverInputs } from "./promotions.ts";
 import { ReplicationLagTracker } from "./replication.ts";
@@ -60,6 +61,7 @@ export class RegionalAppReconciler implements Reconciler {
   private readonly deps: RegionalAppDeps;
   private readonly tracked = new Map<string, Map<string, Tracked>>();
   private readonly lag = new ReplicationLagTracker();
+  private readonly leases = new LeaseRenewer();
 
   constructor(deps: RegionalAppDeps) {
     this.deps = deps;
@@ -159,8 +161,12 @@ export class RegionalAppReconciler implements Reconciler {
         failoverFieldManager,
       );
     }
+    // Renewals stop the moment a promotion starts fencing (one awaiting approval still renews).
+    const fencing = active.some((p) => (p.status?.phase ?? "Pending") !== "Pending");
+    if (!ctx.signal.aborted && !fencing)
+      await this.leases.renew(key, app, policy, primary, this.deps.registry, nowMs, ctx.log);
     if (!ctx.signal.aborted && active.length === 0) await this.startPromotion(app, decision, subject, ctx);
-    return { requeueAfterMs: intervalSeconds * 1000 };
+    return { requeueAfterMs: Math.min(intervalSeconds, policy.spec.fencing.retryPeriodSeconds) * 1000 };
   }
 
   /**
@@ -234,6 +240,7 @@ export class RegionalAppReconciler implements Reconciler {
     }
     this.tracked.delete(key);
     this.lag.forget(key);
+    this.leases.forget(key);
   }
 
   private async observe(app: RegionalApp, region: Region, timeoutMs: number) {
