@@ -59,7 +59,8 @@ export interface Step {
   requeueAfterMs?: number;
 }
 
-const poll = 1000;
+// While a promotion runs, its facts are re-read this often: every second of polling is a second of RTO.
+const poll = 250;
 
 /** Phases in which the target has not been promoted: a timeout there fails cleanly. */
 const beforePromotion: Phase[] = ["Pending", "Fencing", "Promoting"];
