@@ -2,10 +2,12 @@
 // The single `meridian` program. Subcommands select the role: the hub operator, the per-region
 // agent, and small tools. Each role arrives with its issue; unknown input is a usage error (exit 2).
 import { readFileSync } from "node:fs";
+import { agentUsage, runAgent } from "./agent.ts";
 import { operatorUsage, runOperator } from "./operator.ts";
 
 export const usage = `usage: meridian <command>
   operator   run the hub operator (meridian operator --help for flags)
+  agent      run the per-region fencing agent, one per member cluster (meridian agent --help for flags)
   version    print the version and exit`;
 
 export function version(): string {
@@ -24,17 +26,9 @@ export async function main(
   const [command, ...rest] = argv;
   switch (command) {
     case "operator":
-      if (rest.includes("--help")) {
-        out(operatorUsage);
-        return 0;
-      }
-      try {
-        return await runOperator(rest);
-      } catch (e) {
-        if (!(e instanceof Error) || !isUsageError(e)) throw e;
-        err(`${e.message}\n${operatorUsage}`);
-        return 2;
-      }
+      return runRole(rest, operatorUsage, runOperator, out, err);
+    case "agent":
+      return runRole(rest, agentUsage, runAgent, out, err);
     case "version":
     case "--version":
       out(`meridian ${version()}`);
@@ -46,6 +40,27 @@ export async function main(
     default:
       err(`${command ? `unknown command "${command}"` : "no command given"}\n${usage}`);
       return 2;
+  }
+}
+
+/** Runs a long-lived role; --help prints its usage, and a flag error prints it with exit code 2. */
+async function runRole(
+  argv: string[],
+  roleUsage: string,
+  run: (argv: string[]) => Promise<number>,
+  out: (line: string) => void,
+  err: (line: string) => void,
+): Promise<number> {
+  if (argv.includes("--help")) {
+    out(roleUsage);
+    return 0;
+  }
+  try {
+    return await run(argv);
+  } catch (e) {
+    if (!(e instanceof Error) || !isUsageError(e)) throw e;
+    err(`${e.message}\n${roleUsage}`);
+    return 2;
   }
 }
 

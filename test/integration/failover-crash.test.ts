@@ -1,25 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sharedTestbed, useNamespace } from "../harness/context.ts";
-import {
-  endpoints,
-  type FailoverBed,
-  fastPolicy,
-  finished,
-  hostname,
-  promotionsOf,
-  setUpFailoverApp,
-} from "../harness/failover-setup.ts";
-import { deleteMemberClusters, getApp } from "../harness/meridian.ts";
+import { useFailoverApp } from "../harness/failover-context.ts";
+import { endpoints, finished, hostname, promotionsOf } from "../harness/failover-setup.ts";
+import { getApp } from "../harness/meridian.ts";
 import { type OperatorProcess, startOperator } from "../harness/operator-process.ts";
 import { pollUntil } from "../harness/poll.ts";
 import { query } from "../harness/postgres.ts";
-import { createProbeTable, SplitBrainChecker } from "../harness/split-brain.ts";
 import { scaleDeployment } from "../harness/workloads.ts";
 
-const { region } = sharedTestbed();
-const hub = region("us-east");
-const standby = region("eu-west");
-const ns = useNamespace([hub, standby], "crash");
+const { hub, ns, get } = useFailoverApp("crash", { operator: false });
 const operatorArgs = () => [
   "--namespace",
   ns(),
@@ -32,25 +20,14 @@ const operatorArgs = () => [
   "--retry-period-seconds",
   "0.3",
 ];
-let bed: FailoverBed;
-let checker: SplitBrainChecker;
 const operators: OperatorProcess[] = [];
 
 beforeAll(async () => {
-  bed = await setUpFailoverApp(hub, standby, ns(), fastPolicy());
-  await createProbeTable(bed.pg.primary.appUri);
-  checker = new SplitBrainChecker([
-    { region: "us-east", appUri: bed.pg.primary.appUri },
-    { region: "eu-west", appUri: bed.pg.replica.appUri },
-  ]);
   operators.push(await startOperator(hub, operatorArgs()));
 });
 
 afterAll(async () => {
-  await checker?.stop();
   for (const op of operators) await op.stop("SIGKILL");
-  await deleteMemberClusters(hub, ns());
-  await bed?.teardown();
 });
 
 describe("a failover survives the operator being killed in every phase", () => {
@@ -87,12 +64,12 @@ describe("a failover survives the operator being killed in every phase", () => {
     const names = done.status?.steps?.map((s) => s.name) ?? [];
     expect(names).toEqual(["Pending", "Fencing", "Promoting", "Rerouting", "Verifying", "Succeeded"]);
     const epochs = await query<{ epoch: string }>(
-      bed.pg.replica.meridianUri.replace(/\/appdb$/, "/postgres"),
+      get().bed.pg.replica.meridianUri.replace(/\/appdb$/, "/postgres"),
       "select max(epoch)::text as epoch from meridian_epoch",
     );
     expect(epochs[0]?.epoch).toBe("1");
-    expect(await bed.bind.dig(hostname, "A")).toEqual([endpoints["eu-west"]]);
-    expect(checker.splitBrainRounds()).toEqual([]);
+    expect(await get().bed.bind.dig(hostname, "A")).toEqual([endpoints["eu-west"]]);
+    expect(get().checker.splitBrainRounds()).toEqual([]);
     const app = await pollUntil("app records the failover", 20_000, async () => {
       const a = await getApp(hub, ns(), "checkout");
       return a.status?.currentPrimary === "eu-west" ? a : undefined;

@@ -1,52 +1,26 @@
 import { EventsV1Api, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { group, version } from "../../src/api/group.ts";
-import { sharedTestbed, useNamespace } from "../harness/context.ts";
-import {
-  type FailoverBed,
-  fastPolicy,
-  finished,
-  promotionsOf,
-  setUpFailoverApp,
-} from "../harness/failover-setup.ts";
-import { custom, deleteMemberClusters, getApp } from "../harness/meridian.ts";
-import { type OperatorProcess, startOperator } from "../harness/operator-process.ts";
+import { useFailoverApp } from "../harness/failover-context.ts";
+import { finished, promotionsOf } from "../harness/failover-setup.ts";
+import { custom, getApp } from "../harness/meridian.ts";
 import { pollUntil } from "../harness/poll.ts";
 import { query } from "../harness/postgres.ts";
 import { kubeConfigFor } from "../harness/testbed.ts";
 import { scaleDeployment } from "../harness/workloads.ts";
 
-const { region } = sharedTestbed();
-const hub = region("us-east");
-const standby = region("eu-west");
-const ns = useNamespace([hub, standby], "guard");
 const maxLagBytes = 4096;
-let bed: FailoverBed;
-let operator: OperatorProcess;
-
-beforeAll(async () => {
-  bed = await setUpFailoverApp(
-    hub,
-    standby,
-    ns(),
-    fastPolicy({ promotion: { maxLagBytes, timeoutSeconds: 60 } }),
-  );
-  operator = await startOperator(hub, ["--namespace", ns(), "--probe-interval-seconds", "1"]);
-});
-
-afterAll(async () => {
-  await operator?.stop();
-  await deleteMemberClusters(hub, ns());
-  await bed?.teardown();
+const { hub, ns, get } = useFailoverApp("guard", {
+  policy: { promotion: { maxLagBytes, timeoutSeconds: 60 } },
 });
 
 describe("the lag guard", () => {
   it("holds back a failover to a replica lagging beyond maxLagBytes, saying why, until allowDataLoss", async () => {
     // The replica stops replaying while the primary keeps writing: it falls behind.
-    await query(bed.pg.replica.meridianUri, "select pg_wal_replay_pause()");
-    await query(bed.pg.primary.appUri, "create table filler (id serial primary key, pad text)");
+    await query(get().bed.pg.replica.meridianUri, "select pg_wal_replay_pause()");
+    await query(get().bed.pg.primary.appUri, "create table filler (id serial primary key, pad text)");
     await query(
-      bed.pg.primary.appUri,
+      get().bed.pg.primary.appUri,
       "insert into filler (pad) select repeat('x', 200) from generate_series(1, 500)",
     );
     await pollUntil("lag measured beyond the guard", 30_000, async () => {

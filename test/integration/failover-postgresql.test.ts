@@ -1,27 +1,13 @@
 import { CoordinationV1Api, EventsV1Api } from "@kubernetes/client-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sharedTestbed, useNamespace } from "../harness/context.ts";
-import {
-  endpoints,
-  type FailoverBed,
-  fastPolicy,
-  finished,
-  hostname,
-  promotionsOf,
-  setUpFailoverApp,
-} from "../harness/failover-setup.ts";
-import { deleteMemberClusters, getApp } from "../harness/meridian.ts";
-import { type OperatorProcess, startOperator } from "../harness/operator-process.ts";
+import { describe, expect, it } from "vitest";
+import { useFailoverApp } from "../harness/failover-context.ts";
+import { endpoints, finished, hostname, promotionsOf } from "../harness/failover-setup.ts";
+import { getApp } from "../harness/meridian.ts";
 import { pollUntil } from "../harness/poll.ts";
-import { createProbeTable, SplitBrainChecker } from "../harness/split-brain.ts";
 import { kubeConfigFor } from "../harness/testbed.ts";
 import { appsApi, scaleDeployment } from "../harness/workloads.ts";
 
-const { region } = sharedTestbed();
-const hub = region("us-east");
-const standby = region("eu-west");
-const ns = useNamespace([hub, standby], "failover");
-let bed: FailoverBed;
+const { hub, standby, ns, get } = useFailoverApp("failover");
 
 async function readLease(r: typeof hub) {
   return kubeConfigFor(r)
@@ -29,25 +15,6 @@ async function readLease(r: typeof hub) {
     .readNamespacedLease({ name: "meridian-checkout", namespace: ns() })
     .catch(() => undefined);
 }
-let operator: OperatorProcess;
-let checker: SplitBrainChecker;
-
-beforeAll(async () => {
-  bed = await setUpFailoverApp(hub, standby, ns(), fastPolicy());
-  await createProbeTable(bed.pg.primary.appUri);
-  checker = new SplitBrainChecker([
-    { region: "us-east", appUri: bed.pg.primary.appUri },
-    { region: "eu-west", appUri: bed.pg.replica.appUri },
-  ]);
-  operator = await startOperator(hub, ["--namespace", ns(), "--probe-interval-seconds", "1"]);
-});
-
-afterAll(async () => {
-  await checker?.stop();
-  await operator?.stop();
-  await deleteMemberClusters(hub, ns());
-  await bed?.teardown();
-});
 
 describe("failover with a real PostgreSQL replica and a real BIND server", () => {
   it("measures replication lag and reports the app ready to fail over", async () => {
@@ -115,14 +82,14 @@ describe("failover with a real PostgreSQL replica and a real BIND server", () =>
       to: "eu-west",
       epoch: 1,
     });
-    expect(await bed.bind.dig(hostname, "A")).toEqual([endpoints["eu-west"]]);
+    expect(await get().bed.bind.dig(hostname, "A")).toEqual([endpoints["eu-west"]]);
     const standbySize = await appsApi(standby).readNamespacedDeployment({
       name: "checkout",
       namespace: ns(),
     });
     expect(standbySize.spec?.replicas).toBeGreaterThanOrEqual(1);
-    await pollUntil("eu-west takes writes", 10_000, () => checker.writableRounds("eu-west") > 0);
-    expect(checker.splitBrainRounds()).toEqual([]);
+    await pollUntil("eu-west takes writes", 10_000, () => get().checker.writableRounds("eu-west") > 0);
+    expect(get().checker.splitBrainRounds()).toEqual([]);
 
     const events = await kubeConfigFor(hub)
       .makeApiClient(EventsV1Api)
@@ -133,6 +100,6 @@ describe("failover with a real PostgreSQL replica and a real BIND server", () =>
     expect(reasons).toEqual(
       expect.arrayContaining(["Fencing", "PrimaryFenced", "Rerouting", "PromotionSucceeded"]),
     );
-    expect(await operator.metric('meridian_failover_total{type="Failover",result="success"}')).toBe(1);
+    expect(await get().operator?.metric('meridian_failover_total{type="Failover",result="success"}')).toBe(1);
   });
 });

@@ -1,46 +1,16 @@
 import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { group, version } from "../../src/api/group.ts";
-import { sharedTestbed, useNamespace } from "../harness/context.ts";
-import {
-  endpoints,
-  type FailoverBed,
-  fastPolicy,
-  finished,
-  hostname,
-  promotionsOf,
-  setUpFailoverApp,
-} from "../harness/failover-setup.ts";
-import { custom, deleteMemberClusters, getApp } from "../harness/meridian.ts";
-import { type OperatorProcess, startOperator } from "../harness/operator-process.ts";
+import { useFailoverApp } from "../harness/failover-context.ts";
+import { endpoints, finished, hostname, promotionsOf } from "../harness/failover-setup.ts";
+import { custom, getApp } from "../harness/meridian.ts";
 import { createWritesTable, lostWrites, SequenceWriter } from "../harness/pg-writer.ts";
 import { pollUntil } from "../harness/poll.ts";
-import { createProbeTable, SplitBrainChecker } from "../harness/split-brain.ts";
 
-const { region } = sharedTestbed();
-const hub = region("us-east");
-const standby = region("eu-west");
-const ns = useNamespace([hub, standby], "switchover");
-let bed: FailoverBed;
-let operator: OperatorProcess;
-let checker: SplitBrainChecker;
+const { hub, ns, get } = useFailoverApp("switchover");
 
 beforeAll(async () => {
-  bed = await setUpFailoverApp(hub, standby, ns(), fastPolicy());
-  await createProbeTable(bed.pg.primary.appUri);
-  await createWritesTable(bed.pg.primary.appUri);
-  checker = new SplitBrainChecker([
-    { region: "us-east", appUri: bed.pg.primary.appUri },
-    { region: "eu-west", appUri: bed.pg.replica.appUri },
-  ]);
-  operator = await startOperator(hub, ["--namespace", ns(), "--probe-interval-seconds", "1"]);
-});
-
-afterAll(async () => {
-  await checker?.stop();
-  await operator?.stop();
-  await deleteMemberClusters(hub, ns());
-  await bed?.teardown();
+  await createWritesTable(get().bed.pg.primary.appUri);
 });
 
 describe("planned switchover from Git", () => {
@@ -50,7 +20,7 @@ describe("planned switchover from Git", () => {
       return app.status?.conditions?.find((c) => c.type === "FailoverReady")?.status === "True";
     });
     // An application writing the whole time, following DNS as its clients would.
-    const writer = new SequenceWriter({ region: "us-east", appUri: bed.pg.primary.appUri });
+    const writer = new SequenceWriter({ region: "us-east", appUri: get().bed.pg.primary.appUri });
     await pollUntil("writes flowing", 10_000, () => writer.acknowledged.length > 20);
 
     await custom(hub).patchNamespacedCustomObject(
@@ -67,10 +37,10 @@ describe("planned switchover from Git", () => {
     await pollUntil(
       "DNS names eu-west",
       60_000,
-      async () => (await bed.bind.dig(hostname, "A"))[0] === endpoints["eu-west"],
+      async () => (await get().bed.bind.dig(hostname, "A"))[0] === endpoints["eu-west"],
       50,
     );
-    writer.writeTo({ region: "eu-west", appUri: bed.pg.replica.appUri });
+    writer.writeTo({ region: "eu-west", appUri: get().bed.pg.replica.appUri });
     await pollUntil("writes land in eu-west", 10_000, () => writer.ackedIn("eu-west").length > 20);
     await writer.stop();
 
@@ -84,9 +54,9 @@ describe("planned switchover from Git", () => {
     expect(done?.status?.lagBytesAtPromotion).toBe(0);
     // Invariant 4: every write us-east acknowledged is in eu-west's database.
     expect(writer.ackedIn("us-east").length).toBeGreaterThan(20);
-    expect(await lostWrites(writer.acknowledged, bed.pg.replica.appUri)).toEqual([]);
+    expect(await lostWrites(writer.acknowledged, get().bed.pg.replica.appUri)).toEqual([]);
     // Invariant 1, checked every ~20 ms throughout.
-    expect(checker.splitBrainRounds()).toEqual([]);
+    expect(get().checker.splitBrainRounds()).toEqual([]);
     const app = await pollUntil("the app records the switchover", 10_000, async () => {
       const a = await getApp(hub, ns(), "checkout");
       return a.status?.currentPrimary === "eu-west" ? a : undefined;

@@ -1,0 +1,54 @@
+import { afterAll, beforeAll } from "vitest";
+import { sharedTestbed, useNamespace } from "./context.ts";
+import { type FailoverBed, fastPolicy, setUpFailoverApp } from "./failover-setup.ts";
+import { deleteMemberClusters } from "./meridian.ts";
+import { type OperatorProcess, startOperator } from "./operator-process.ts";
+import { createProbeTable, SplitBrainChecker } from "./split-brain.ts";
+
+export interface FailoverContext {
+  bed: FailoverBed;
+  /** Watches both databases for a write both accept, from before the operator starts. */
+  checker: SplitBrainChecker;
+  /** The operator started for the file, unless the file starts its own. */
+  operator: OperatorProcess | undefined;
+}
+
+/**
+ * The shared start of every failover test file: us-east (primary, also the hub) and eu-west, the
+ * "checkout" app on PostgreSQL and BIND (see setUpFailoverApp), a split-brain checker, and an
+ * operator, all torn down after the file. Returns the namespace getter and a context getter.
+ */
+export function useFailoverApp(
+  prefix: string,
+  opts: { policy?: Record<string, unknown>; operator?: boolean } = {},
+) {
+  const { region } = sharedTestbed();
+  const hub = region("us-east");
+  const standby = region("eu-west");
+  const ns = useNamespace([hub, standby], prefix);
+  let ctx: FailoverContext | undefined;
+  beforeAll(async () => {
+    const bed = await setUpFailoverApp(hub, standby, ns(), fastPolicy(opts.policy));
+    await createProbeTable(bed.pg.primary.appUri);
+    const checker = new SplitBrainChecker([
+      { region: "us-east", appUri: bed.pg.primary.appUri },
+      { region: "eu-west", appUri: bed.pg.replica.appUri },
+    ]);
+    const operator =
+      opts.operator === false
+        ? undefined
+        : await startOperator(hub, ["--namespace", ns(), "--probe-interval-seconds", "1"]);
+    ctx = { bed, checker, operator };
+  });
+  afterAll(async () => {
+    await ctx?.checker.stop();
+    await ctx?.operator?.stop();
+    await deleteMemberClusters(hub, ns());
+    await ctx?.bed.teardown();
+  });
+  const get = () => {
+    if (!ctx) throw new Error("the failover test bed is not up (beforeAll failed?)");
+    return ctx;
+  };
+  return { hub, standby, ns, get };
+}
