@@ -95,6 +95,20 @@ try {
     return createObject(hub, "regionalapps", regionalApp(name, ns, "standard", appRegions), ns);
   });
 
+  // The operator is timed from a settled world: kwok rolling out thousands of pods on this
+  // machine would otherwise be what the number measures.
+  console.error("waiting for every Deployment to be available ...");
+  for (const r of regions) {
+    await pollUntil(
+      `Deployments available in ${r.name}`,
+      30 * 60_000,
+      async () => {
+        const list = await appsApi(r).listNamespacedDeployment({ namespace: ns });
+        return list.items.filter((d) => d.status?.availableReplicas === 1).length === apps;
+      },
+      2000,
+    );
+  }
   console.error("starting the operator ...");
   const started = performance.now();
   const operator = await startOperator(hub, [

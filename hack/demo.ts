@@ -28,7 +28,7 @@ for (const r of [hub, standby]) {
     .createNamespace({ body: { metadata: { name: namespace } } });
 }
 say("starting PostgreSQL (primary in us-east, streaming replica in eu-west) and a BIND DNS server ...");
-const app = await setUpFailoverApp(hub, standby, namespace, fastPolicy());
+const app = await setUpFailoverApp({ hub, primary: hub, standby }, namespace, fastPolicy());
 const operator = await startOperator(hub, ["--namespace", namespace, "--probe-interval-seconds", "1"]);
 say(`operator running; metrics on http://127.0.0.1:${operator.metricsPort}/metrics`);
 

@@ -14,21 +14,23 @@ export interface FailoverContext {
 }
 
 /**
- * The shared start of every failover test file: us-east (primary, also the hub) and eu-west, the
+ * The shared start of every failover test file: us-east (primary, also the hub unless `hub` names
+ * another region) and eu-west, the
  * "checkout" app on PostgreSQL and BIND (see setUpFailoverApp), a split-brain checker, and an
  * operator, all torn down after the file. Returns the namespace getter and a context getter.
  */
 export function useFailoverApp(
   prefix: string,
-  opts: { policy?: Record<string, unknown>; operator?: boolean } = {},
+  opts: { policy?: Record<string, unknown>; operator?: boolean; hub?: string } = {},
 ) {
   const { region } = sharedTestbed();
-  const hub = region("us-east");
+  const primary = region("us-east");
   const standby = region("eu-west");
-  const ns = useNamespace([hub, standby], prefix);
+  const hub = region(opts.hub ?? "us-east");
+  const ns = useNamespace([...new Set([primary, standby, hub])], prefix);
   let ctx: FailoverContext | undefined;
   beforeAll(async () => {
-    const bed = await setUpFailoverApp(hub, standby, ns(), fastPolicy(opts.policy));
+    const bed = await setUpFailoverApp({ hub, primary, standby }, ns(), fastPolicy(opts.policy));
     await createProbeTable(bed.pg.primary.appUri);
     const checker = new SplitBrainChecker([
       { region: "us-east", appUri: bed.pg.primary.appUri },
@@ -50,5 +52,5 @@ export function useFailoverApp(
     if (!ctx) throw new Error("the failover test bed is not up (beforeAll failed?)");
     return ctx;
   };
-  return { hub, standby, ns, get };
+  return { hub, primary, standby, ns, get };
 }

@@ -19,19 +19,20 @@ export interface FailoverBed {
 
 /**
  * An app "checkout" with a PostgreSQL primary in us-east and its streaming replica in eu-west, a
- * warm standby workload in eu-west, and DNS on a real BIND server updated with rfc2136.
+ * warm standby workload in eu-west, and DNS on a real BIND server updated with rfc2136. The
+ * Meridian objects live in `hub`, which is the primary region itself unless another is given.
  */
 export async function setUpFailoverApp(
-  hub: Region,
-  standby: Region,
+  regions: { hub: Region; primary: Region; standby: Region },
   namespace: string,
   policySpec: Record<string, unknown>,
 ): Promise<FailoverBed> {
+  const { hub, primary, standby } = regions;
   const pg = await startPostgresPair({ primary: "us-east", replica: "eu-west" });
   const bind = await startBind({
     zones: [{ name: zone, records: [`checkout 30 IN A ${endpoints["us-east"]}`] }],
   });
-  const clusters = await setUpRegions(hub, namespace, [hub, standby], "checkout", 2);
+  const clusters = await setUpRegions(hub, namespace, [primary, standby], "checkout", 2);
   await scaleDeployment(standby, namespace, "checkout", 1);
   const core = kubeConfigFor(hub).makeApiClient(CoreV1Api);
   const secrets: Record<string, Record<string, string>> = {
@@ -59,7 +60,7 @@ export async function setUpFailoverApp(
       spec: {
         policyRef: { name: "fast" },
         primaryRegion: "us-east",
-        regions: [hub, standby].map((r, i) => ({
+        regions: [primary, standby].map((r, i) => ({
           name: r.name,
           clusterRef: clusters[r.name],
           priority: i + 1,

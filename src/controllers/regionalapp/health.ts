@@ -102,11 +102,10 @@ export function observeRegion(i: RegionInputs): RegionObservation | undefined {
   if (!w)
     return fail(Reason.WorkloadNotFound, `workload ${i.workloadRef} not found in cluster ${i.clusterRef}`);
   const counts = `${w.availableReplicas}/${w.replicas} replicas available`;
-  if (w.replicas === 0)
-    return fail(Reason.WorkloadUnavailable, `${w.kind} ${i.workloadRef} is scaled to 0 replicas`);
+  if (w.replicas === 0) return fail(Reason.WorkloadUnavailable, `${i.workloadRef} is scaled to 0 replicas`);
   const short = w.availableReplicas < 1 || w.availableCondition === false;
   if (short || (w.kind === "StatefulSet" && w.availableReplicas < w.replicas)) {
-    return fail(Reason.WorkloadUnavailable, `${w.kind} ${i.workloadRef} has ${counts}`);
+    return fail(Reason.WorkloadUnavailable, `${i.workloadRef} has ${counts}`);
   }
   if (i.endpoint && !i.endpoint.ok)
     return fail(Reason.HealthEndpointFailing, `health endpoint: ${i.endpoint.message}`);
