@@ -26,6 +26,8 @@ export const RegionalAppCondition = {
   Fenced: "Fenced",
   /** A failover would succeed right now (pre-flight: target reachable, replica within the guard, DNS usable). */
   FailoverReady: "FailoverReady",
+  /** The DNS provider accepts changes (pre-flight) and the TTL keeps client failover fast (60 s or less). */
+  DnsReady: "DnsReady",
 } as const;
 
 export const ReplicaPromotionCondition = {
@@ -132,6 +134,7 @@ export const Reason = {
   DnsProviderReady: "DnsProviderReady",
   /** The policy's DNS TTL is above 60 s: resolvers may send clients to the old region that long. */
   DnsTtlTooHigh: "DnsTtlTooHigh",
+  DnsPreflightPassed: "DnsPreflightPassed",
   /** ActiveActive with no healthy region: DNS keeps naming the primary rather than nothing. */
   NoHealthyDnsTarget: "NoHealthyDnsTarget",
   /** The TSIG Secret is missing or the operator may not read it. */

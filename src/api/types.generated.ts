@@ -490,7 +490,7 @@ export interface RegionalAppStatus {
    */
   lastFailover?: FailoverRecord;
   /**
-   * Current state of the object as standard conditions (read by kubectl wait, Argo CD, Flux and kstatus). Types: Ready, Degraded, FailoverInProgress, Fenced, FailoverReady.
+   * Current state of the object as standard conditions (read by kubectl wait, Argo CD, Flux and kstatus). Types: Ready, Degraded, FailoverInProgress, Fenced, FailoverReady, DnsReady.
    */
   conditions?: Condition[];
 }

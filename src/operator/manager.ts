@@ -156,6 +156,7 @@ export class Operator {
         events,
         metrics: this.appMetrics,
         promoterFor: this.cfg.promoterFor,
+        dnsFor: this.cfg.dnsFor,
       }),
     });
     const promotions = new Controller({

@@ -9,6 +9,7 @@ import type {
   ReplicaPromotion,
 } from "../../api/types.generated.ts";
 import type { ClusterRegistry } from "../../clusters/registry.ts";
+import type { DnsProvider } from "../../dns/provider.ts";
 import {
   decideFailover,
   disqualification,
@@ -22,6 +23,7 @@ import type { EventRecorder, EventSubject } from "../../runtime/events.ts";
 import type { Informer } from "../../runtime/informer.ts";
 import { splitKey } from "../../runtime/keys.ts";
 import { failoverFieldManager, type StatusWriter } from "../../runtime/status-writer.ts";
+import { DnsPreflight } from "./dns-preflight.ts";
 import { probeEndpoint } from "./endpoint-probe.ts";
 import { nextRegionHealth, observationDue, observeRegion, type RegionHealth } from "./health.ts";
 import { LeaseRenewer } from "./lease-renewal.ts";
@@ -42,6 +44,8 @@ export interface RegionalAppDeps {
   metrics: RegionalAppMetrics;
   /** The Promoter of an engine (for replication lag); undefined for `none`. */
   promoterFor(engine: string): Promoter | undefined;
+  /** The app's DnsProvider, for the DNS pre-flight. */
+  dnsFor(app: RegionalApp): DnsProvider;
   now?: () => number;
 }
 
@@ -62,6 +66,7 @@ export class RegionalAppReconciler implements Reconciler {
   private readonly tracked = new Map<string, Map<string, Tracked>>();
   private readonly lag = new ReplicationLagTracker();
   private readonly leases = new LeaseRenewer();
+  private readonly dnsPreflight = new DnsPreflight();
 
   constructor(deps: RegionalAppDeps) {
     this.deps = deps;
@@ -148,7 +153,12 @@ export class RegionalAppReconciler implements Reconciler {
       if (v.name !== primary) v.blocker = this.blocker(app, v, inputs);
     }
     const decision = decideFailover(inputs);
-    const next = healthStatus(app, views, new Date(nowMs), active[0]?.metadata?.name, decision);
+    const dns = await this.dnsPreflight.check(key, app, policy, () => this.deps.dnsFor(app), nowMs);
+    const next = healthStatus(app, views, new Date(nowMs), {
+      activePromotion: active[0]?.metadata?.name,
+      decision,
+      dns,
+    });
     if (!ctx.signal.aborted && statusChanged(app.status, next, nowMs)) {
       await this.deps.status.apply({ ...appResource, name: subject.name, namespace }, next);
     }
@@ -241,6 +251,7 @@ export class RegionalAppReconciler implements Reconciler {
     this.tracked.delete(key);
     this.lag.forget(key);
     this.leases.forget(key);
+    this.dnsPreflight.forget(key);
   }
 
   private async observe(app: RegionalApp, region: Region, timeoutMs: number) {

@@ -2,6 +2,7 @@
 import { conditionTime, setCondition } from "../../api/conditions.ts";
 import { Reason, RegionalAppCondition } from "../../api/reasons.ts";
 import type { Condition, RegionalApp, RegionalAppStatus, RegionStatus } from "../../api/types.generated.ts";
+import type { DnsVerdict } from "./dns-preflight.ts";
 import type { RegionHealth } from "./health.ts";
 
 /** One region as this reconcile saw it. */
@@ -26,9 +27,13 @@ export function healthStatus(
   app: RegionalApp,
   regions: RegionView[],
   now: Date,
-  activePromotion?: string,
-  decision?: { failover: boolean; reason: Reason; message: string },
+  context: {
+    activePromotion?: string | undefined;
+    decision?: { failover: boolean; reason: Reason; message: string };
+    dns?: DnsVerdict;
+  } = {},
 ): RegionalAppStatus {
+  const { activePromotion, decision, dns } = context;
   const previous = app.status ?? {};
   const generation = app.metadata?.generation ?? 0;
   const primary = previous.currentPrimary ?? app.spec.primaryRegion;
@@ -92,6 +97,12 @@ export function healthStatus(
       reason: decision.reason,
       message: decision.message,
     });
+  } else if (targets.length > 0 && dns && !dns.usable) {
+    set(RegionalAppCondition.FailoverReady, {
+      status: "False",
+      reason: dns.reason,
+      message: `DNS: ${dns.message}`,
+    });
   } else if (targets.length > 0) {
     set(RegionalAppCondition.FailoverReady, {
       status: "True",
@@ -110,6 +121,9 @@ export function healthStatus(
         why.length === 0 ? "the app has only one region" : `no region could take over: ${why.join("; ")}`,
     });
   }
+
+  if (dns)
+    set(RegionalAppCondition.DnsReady, { status: dns.status, reason: dns.reason, message: dns.message });
 
   if (activePromotion) {
     set(RegionalAppCondition.FailoverInProgress, {
