@@ -1,20 +1,12 @@
-// The dnsEndpoint provider against a real hub API server with ExternalDNS's DNSEndpoint CRD
-// (test/fixtures/externaldns/) installed: the object Meridian writes, its owner, concurrency,
-// RBAC and garbage collection.
-import { readFile } from "node:fs/promises";
-import { resolve } from "node:path";
 import {
-  ApiextensionsV1Api,
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
   PatchStrategy,
   RbacAuthorizationV1Api,
   setHeaderOptions,
-  type V1CustomResourceDefinition,
 } from "@kubernetes/client-node";
 import { beforeAll, describe, expect, it } from "vitest";
-import { parse } from "yaml";
 import { group, version } from "../../src/api/group.ts";
 import type { RegionalApp } from "../../src/api/types.generated.ts";
 import { DnsEndpointProvider } from "../../src/dns/dnsendpoint.ts";
@@ -22,6 +14,7 @@ import type { DnsEndpointObject } from "../../src/dns/dnsendpoint-object.ts";
 import { dnsProviderFor } from "../../src/dns/factory.ts";
 import { DnsError, type RecordChange } from "../../src/dns/provider.ts";
 import { sharedTestbed, useNamespace } from "../harness/context.ts";
+import { dnsEndpoints, installDnsEndpointCrd } from "../harness/externaldns.ts";
 import { createObject, getApp, installCrds, regionalApp } from "../harness/meridian.ts";
 import { pollUntil } from "../harness/poll.ts";
 import { kubeConfigFor } from "../harness/testbed.ts";
@@ -30,25 +23,10 @@ const { region } = sharedTestbed();
 const hub = region("us-east");
 const ns = useNamespace([hub], "dnsep");
 const elsewhere = useNamespace([hub], "dnsep-other");
-const crdPath = resolve(import.meta.dirname, "../fixtures/externaldns/dnsendpoints.externaldns.k8s.io.yaml");
-const endpoints = { group: "externaldns.k8s.io", version: "v1alpha1", plural: "dnsendpoints" };
+const endpoints = dnsEndpoints;
 const custom = () => kubeConfigFor(hub).makeApiClient(CustomObjectsApi);
 
 let app: RegionalApp;
-
-async function installDnsEndpointCrd(): Promise<void> {
-  const crd = parse(await readFile(crdPath, "utf8")) as V1CustomResourceDefinition;
-  const api = kubeConfigFor(hub).makeApiClient(ApiextensionsV1Api);
-  const name = crd.metadata?.name as string;
-  await api.patchCustomResourceDefinition(
-    { name, body: crd, fieldManager: "meridian-tests", force: true },
-    setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply),
-  );
-  await pollUntil("DNSEndpoint CRD established", 30_000, async () => {
-    const live = await api.readCustomResourceDefinition({ name });
-    return live.status?.conditions?.some((c) => c.type === "Established" && c.status === "True");
-  });
-}
 
 async function createApp(name: string): Promise<RegionalApp> {
   const regions = [
@@ -79,7 +57,7 @@ async function dnsError(promise: Promise<unknown>): Promise<DnsError> {
 
 beforeAll(async () => {
   await installCrds(hub);
-  await installDnsEndpointCrd();
+  await installDnsEndpointCrd(hub);
   app = await createApp("checkout");
 });
 
