@@ -135,6 +135,8 @@ export const Reason = {
   /** The policy's DNS TTL is above 60 s: resolvers may send clients to the old region that long. */
   DnsTtlTooHigh: "DnsTtlTooHigh",
   DnsPreflightPassed: "DnsPreflightPassed",
+  /** Publishing the records health calls for failed (outside a failover); the message says why. */
+  DnsPublishFailed: "DnsPublishFailed",
   /** ActiveActive with no healthy region: DNS keeps naming the primary rather than nothing. */
   NoHealthyDnsTarget: "NoHealthyDnsTarget",
   /** The TSIG Secret is missing or the operator may not read it. */

@@ -14,7 +14,7 @@ import {
 import { type OperatorProcess, startOperator } from "../harness/operator-process.ts";
 import { pollUntil } from "../harness/poll.ts";
 import { kubeConfigFor } from "../harness/testbed.ts";
-import { scaleDeployment } from "../harness/workloads.ts";
+import { appsApi, deployment, scaleDeployment } from "../harness/workloads.ts";
 
 const { region } = sharedTestbed();
 const hub = region("us-east");
@@ -22,10 +22,10 @@ const standby = region("eu-west");
 const ns = useNamespace([hub, standby], "dnsepfo");
 let operator: OperatorProcess;
 
-async function publishedTargets(): Promise<string[] | undefined> {
+async function publishedTargets(app = "web"): Promise<string[] | undefined> {
   const obj = (await kubeConfigFor(hub)
     .makeApiClient(CustomObjectsApi)
-    .getNamespacedCustomObject({ ...dnsEndpoints, namespace: ns(), name: "meridian-web" })
+    .getNamespacedCustomObject({ ...dnsEndpoints, namespace: ns(), name: `meridian-${app}` })
     .catch(() => undefined)) as { spec?: { endpoints?: { targets?: string[] }[] } } | undefined;
   return obj?.spec?.endpoints?.[0]?.targets;
 }
@@ -39,12 +39,19 @@ beforeAll(async () => {
     failureThreshold: 2,
     successThreshold: 1,
   });
-  const appRegions = [hub, standby].map((r) => ({
-    name: r.name,
-    clusterRef: clusters[r.name] as string,
-    workload: "web",
-  }));
-  await createObject(hub, "regionalapps", regionalApp("web", ns(), "fast", appRegions), ns());
+  const appRegions = (workload: string) =>
+    [hub, standby].map((r) => ({ name: r.name, clusterRef: clusters[r.name] as string, workload }));
+  await createObject(hub, "regionalapps", regionalApp("web", ns(), "fast", appRegions("web")), ns());
+  for (const r of [hub, standby]) {
+    await appsApi(r).createNamespacedDeployment({ namespace: ns(), body: deployment("api", ns(), 1) });
+  }
+  const activeActive = regionalApp("api", ns(), "fast", appRegions("api"));
+  await createObject(
+    hub,
+    "regionalapps",
+    { ...activeActive, spec: { ...activeActive.spec, topology: "ActiveActive" } },
+    ns(),
+  );
   operator = await startOperator(hub, ["--namespace", ns(), "--probe-interval-seconds", "1"]);
 });
 
@@ -53,8 +60,36 @@ afterAll(async () => {
   await deleteMemberClusters(hub, ns());
 });
 
-describe("failover through an ExternalDNS DNSEndpoint", () => {
-  it("moves the DNSEndpoint's target to the new primary (engine none: workload and DNS move)", async () => {
+describe("DNS through an ExternalDNS DNSEndpoint", () => {
+  it("active-active: a region leaves the record set when unhealthy and returns when healthy again", async () => {
+    const both = ["203.0.113.10", "203.0.113.11"];
+    await pollUntil(
+      "both regions published",
+      30_000,
+      async () => (await publishedTargets("api"))?.sort().join() === both.join(),
+    );
+    await scaleDeployment(standby, ns(), "api", 0);
+    await pollUntil(
+      "eu-west leaves the set",
+      30_000,
+      async () => (await publishedTargets("api"))?.join() === "203.0.113.10",
+    );
+    await scaleDeployment(standby, ns(), "api", 1);
+    await pollUntil(
+      "eu-west returns",
+      30_000,
+      async () => (await publishedTargets("api"))?.sort().join() === both.join(),
+    );
+    // Active-active region health is not a failover: the primary stayed healthy throughout.
+    expect(await promotionsOf(hub, ns(), "api")).toEqual([]);
+  });
+
+  it("active-passive: publishes the primary, and moves the target on failover (engine none)", async () => {
+    await pollUntil(
+      "the primary published",
+      30_000,
+      async () => (await publishedTargets())?.join() === "203.0.113.10",
+    );
     await pollUntil("FailoverReady", 30_000, async () => {
       const app = await getApp(hub, ns(), "web");
       return app.status?.conditions?.find((c) => c.type === "FailoverReady")?.status === "True";

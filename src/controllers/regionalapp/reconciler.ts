@@ -9,7 +9,7 @@ import type {
   ReplicaPromotion,
 } from "../../api/types.generated.ts";
 import type { ClusterRegistry } from "../../clusters/registry.ts";
-import type { DnsProvider } from "../../dns/provider.ts";
+import { DnsError, type DnsProvider } from "../../dns/provider.ts";
 import {
   decideFailover,
   disqualification,
@@ -24,6 +24,7 @@ import type { Informer } from "../../runtime/informer.ts";
 import { splitKey } from "../../runtime/keys.ts";
 import { failoverFieldManager, type StatusWriter } from "../../runtime/status-writer.ts";
 import { DnsPreflight } from "./dns-preflight.ts";
+import { DnsSync } from "./dns-sync.ts";
 import { probeEndpoint } from "./endpoint-probe.ts";
 import { nextRegionHealth, observationDue, observeRegion, type RegionHealth } from "./health.ts";
 import { LeaseRenewer } from "./lease-renewal.ts";
@@ -67,6 +68,7 @@ export class RegionalAppReconciler implements Reconciler {
   private readonly lag = new ReplicationLagTracker();
   private readonly leases = new LeaseRenewer();
   private readonly dnsPreflight = new DnsPreflight();
+  private readonly dnsSync = new DnsSync();
 
   constructor(deps: RegionalAppDeps) {
     this.deps = deps;
@@ -175,8 +177,41 @@ export class RegionalAppReconciler implements Reconciler {
     const fencing = active.some((p) => (p.status?.phase ?? "Pending") !== "Pending");
     if (!ctx.signal.aborted && !fencing)
       await this.leases.renew(key, app, policy, primary, this.deps.registry, nowMs, ctx.log);
-    if (!ctx.signal.aborted && active.length === 0) await this.startPromotion(app, decision, subject, ctx);
+    if (!ctx.signal.aborted && active.length === 0) {
+      await this.syncDns(key, app, policy, primary, views, subject, ctx, nowMs);
+      await this.startPromotion(app, decision, subject, ctx);
+    }
     return { requeueAfterMs: Math.min(intervalSeconds, policy.spec.fencing.retryPeriodSeconds) * 1000 };
+  }
+
+  /** Publishes the records health calls for; a failure is reported, never fatal to health checking. */
+  private async syncDns(
+    key: string,
+    app: RegionalApp,
+    policy: FailoverPolicy,
+    primary: string,
+    views: RegionView[],
+    subject: EventSubject,
+    ctx: ReconcileContext,
+    nowMs: number,
+  ): Promise<void> {
+    try {
+      await this.dnsSync.sync(key, app, policy, primary, views, () => this.deps.dnsFor(app), nowMs);
+    } catch (err) {
+      this.dnsSync.forget(key); // read the published records again next time
+      const reason = err instanceof DnsError ? (err.reason as Reason) : Reason.DnsPublishFailed;
+      ctx.log.warn(
+        { err: err instanceof Error ? err.message : String(err) },
+        "could not publish DNS records",
+      );
+      await this.deps.events.record(
+        subject,
+        "Warning",
+        reason,
+        "PublishDns",
+        err instanceof Error ? err.message : String(err),
+      );
+    }
   }
 
   /**
@@ -252,6 +287,7 @@ export class RegionalAppReconciler implements Reconciler {
     this.lag.forget(key);
     this.leases.forget(key);
     this.dnsPreflight.forget(key);
+    this.dnsSync.forget(key);
   }
 
   private async observe(app: RegionalApp, region: Region, timeoutMs: number) {
