@@ -158,7 +158,7 @@ export async function isReady(region: Region): Promise<boolean> {
  */
 async function addFakeNode(region: Region): Promise<void> {
   const core = kubeConfigFor(region).makeApiClient(CoreV1Api);
-  const capacity = { cpu: "64", memory: "256Gi", pods: "500" };
+  const capacity = { cpu: "640", memory: "2560Gi", pods: "5000" };
   await core.createNode({
     body: {
       metadata: {
