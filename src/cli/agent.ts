@@ -4,6 +4,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { Agent } from "../fencing/agent.ts";
 import { PostgresPromoter } from "../promotion/postgresql.ts";
 import { createLogger } from "../runtime/logger.ts";
+import { numericFlag } from "./flags.ts";
 
 export const agentUsage = `usage: meridian agent [flags]
   --region NAME                  this member cluster's region, as the hub names it in the Lease's holderIdentity (required)
@@ -31,12 +32,7 @@ const options = {
 /** Parses the flags; throws a message naming the bad flag. */
 export function parseAgentArgs(argv: string[]) {
   const { values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
-  const num = (flag: keyof typeof options, min: number): number => {
-    const raw = values[flag] as string;
-    const n = Number(raw);
-    if (!Number.isFinite(n) || n < min) throw new Error(`--${flag} must be a number >= ${min}, got "${raw}"`);
-    return n;
-  };
+  const num = (flag: keyof typeof options, min: number): number => numericFlag(values, flag, min);
   const url = (flag: string, raw: string): string => {
     if (!URL.canParse(raw) || !/^https?:$/.test(new URL(raw).protocol)) {
       throw new Error(`--${flag} must be an http:// or https:// URL, got "${raw}"`);

@@ -9,6 +9,7 @@ import { promoterFor } from "../promotion/engines.ts";
 import { describeApiError } from "../runtime/api-errors.ts";
 import { leaderElectionDefaults } from "../runtime/leader-election.ts";
 import { createLogger } from "../runtime/logger.ts";
+import { numericFlag } from "./flags.ts";
 
 export const operatorUsage = `usage: meridian operator [flags]
   --namespace NAME               namespace of the leader-election Lease (default $POD_NAMESPACE or meridian-system)
@@ -35,12 +36,7 @@ const options = {
 /** Parses the flags; throws a message naming the bad flag. */
 export function parseOperatorArgs(argv: string[]) {
   const { values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
-  const num = (flag: keyof typeof options, min: number): number => {
-    const raw = values[flag] as string;
-    const n = Number(raw);
-    if (!Number.isFinite(n) || n < min) throw new Error(`--${flag} must be a number >= ${min}, got "${raw}"`);
-    return n;
-  };
+  const num = (flag: keyof typeof options, min: number): number => numericFlag(values, flag, min);
   const leaseDurationSeconds = num("lease-duration-seconds", 1);
   const renewDeadlineSeconds = num("renew-deadline-seconds", 0.1);
   const retryPeriodSeconds = num("retry-period-seconds", 0.1);

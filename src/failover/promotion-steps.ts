@@ -3,16 +3,9 @@
 // Verifying → Succeeded, or Failed / Aborted. The controller persists the phase before acting, and
 // every action is idempotent, so a crash at any point resumes here with the same answer.
 import { Reason } from "../api/reasons.ts";
+import type { PromotionPhase } from "../api/types.generated.ts";
 
-export type Phase =
-  | "Pending"
-  | "Fencing"
-  | "Promoting"
-  | "Rerouting"
-  | "Verifying"
-  | "Succeeded"
-  | "Failed"
-  | "Aborted";
+export type Phase = PromotionPhase;
 export type Action = "none" | "fence" | "promote" | "scaleUp" | "reroute";
 
 export interface PromotionFacts {
