@@ -111,12 +111,15 @@ try {
   }
   console.error("starting the operator ...");
   const started = performance.now();
-  const operator = await startOperator(hub, [
-    "--namespace",
-    ns,
-    "--probe-interval-seconds",
-    String(intervalSeconds),
-  ]);
+  const operator = await startOperator(
+    hub,
+    ["--namespace", ns, "--probe-interval-seconds", String(intervalSeconds)],
+    {
+      // As the image runs it (Dockerfile): a bounded heap, info logs.
+      NODE_OPTIONS: "--max-old-space-size=192",
+      LOG_LEVEL: "info",
+    },
+  );
   const custom = kubeConfigFor(hub).makeApiClient(CustomObjectsApi);
   const listApps = async () =>
     (await custom.listNamespacedCustomObject({ group, version, plural: "regionalapps", namespace: ns })) as {

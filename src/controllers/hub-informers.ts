@@ -20,7 +20,17 @@ export function meridianInformer<T extends MeridianObject>(
     list: async () =>
       (await api.listClusterCustomObject({ group, version, plural })) as KubernetesListObject<T>,
     log: log.child({ watch: plural }),
-    project: (obj) => obj,
+    project: withoutManagedFields,
     resyncMs,
   });
+}
+
+/**
+ * Server-side apply's managedFields are often the biggest part of an object and the operator
+ * never reads them; with a thousand apps, not keeping them is most of the cache's memory.
+ */
+function withoutManagedFields<T extends MeridianObject>(obj: T): T {
+  if (!obj.metadata?.managedFields) return obj;
+  const { managedFields: _, ...metadata } = obj.metadata;
+  return { ...obj, metadata };
 }

@@ -30,14 +30,18 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startOperator(hub: Region, args: string[]): Promise<OperatorProcess> {
+export async function startOperator(
+  hub: Region,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<OperatorProcess> {
   const dir = mkdtempSync(join(tmpdir(), "meridian-op-"));
   const kubeconfig = join(dir, "kubeconfig");
   writeFileSync(kubeconfig, hub.kubeconfig);
   const metricsPort = await freePort();
   const main = resolve(import.meta.dirname, "../../src/cli/main.ts");
   const proc = spawn(process.execPath, [main, "operator", "--metrics-port", String(metricsPort), ...args], {
-    env: { ...process.env, KUBECONFIG: kubeconfig, LOG_LEVEL: "debug" },
+    env: { ...process.env, KUBECONFIG: kubeconfig, LOG_LEVEL: "debug", ...env },
     stdio: ["ignore", "pipe", "inherit"],
   });
   const logs: Record<string, unknown>[] = [];

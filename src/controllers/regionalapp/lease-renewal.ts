@@ -6,8 +6,8 @@ import type { Logger } from "../../runtime/logger.ts";
 
 /**
  * The hub's half of fencing: while no promotion is under way, it renews the primary region's
- * fencing Lease (meridian-<app>, in the workload's namespace of the primary's cluster) once per
- * retry period, with the epoch and what the region's agent must fence if renewals stop. The
+ * fencing Lease (meridian-<app>, in the workload's namespace of the primary's cluster), with the
+ * epoch and what the region's agent must fence if renewals stop. The
  * moment a promotion starts fencing, renewals stop, so the Lease lapses on schedule.
  */
 export class LeaseRenewer {
@@ -23,8 +23,13 @@ export class LeaseRenewer {
     log: Logger,
   ): Promise<void> {
     const { retryPeriodSeconds, leaseDurationSeconds, renewDeadlineSeconds } = policy.spec.fencing;
+    // Renewed every half renew deadline (never more often than the retry period): one failed
+    // renewal is then survivable, and with many apps the hub writes a Lease per app every few
+    // seconds, not every retry period. After a failure, the next reconcile (one retry period
+    // later) tries again.
+    const everyMs = Math.max(retryPeriodSeconds, renewDeadlineSeconds / 2) * 1000;
     const last = this.lastRenewed.get(appKey);
-    if (last !== undefined && nowMs - last < retryPeriodSeconds * 900) return;
+    if (last !== undefined && nowMs - last < everyMs * 0.9) return;
     const region = app.spec.regions.find((r) => r.name === primary);
     const client = region && registry.get(region.clusterRef);
     if (!region || !client?.probe?.reachable) return; // nothing to renew through; the Lease lapses
