@@ -152,7 +152,12 @@ describe("operator: bad input ends in a condition and an Event that say what to 
     const degraded = condition(app1, "Degraded");
     expect(degraded?.status).toBe("True");
     expect(degraded?.message).toContain("no-such-cluster");
-    expect(condition(app1, "FailoverReady")).toMatchObject({ status: "False", reason: "NoFailoverTarget" });
+    // Pre-flight names the first region's own problem, and lists every region's.
+    expect(condition(app1, "FailoverReady")).toMatchObject({
+      status: "False",
+      reason: "MemberClusterNotFound",
+    });
+    expect(condition(app1, "FailoverReady")?.message).toContain("no-such-workload");
     const reasons = (await eventsAbout("broken-refs", ns())).map((e) => e.reason);
     expect(reasons).toEqual(expect.arrayContaining(["MemberClusterNotFound", "WorkloadNotFound"]));
   });

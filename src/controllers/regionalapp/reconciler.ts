@@ -321,6 +321,8 @@ export class RegionalAppReconciler implements Reconciler {
     view: RegionView,
     inputs: FailoverInputs,
   ): { reason: Reason; message: string } | undefined {
+    // An unhealthy region's own reason (a missing MemberCluster, a missing workload) says most.
+    if (view.healthy === false) return { reason: view.reason, message: `${view.name}: ${view.message}` };
     const region = app.spec.regions.find((r) => r.name === view.name);
     if (region && this.deps.registry.get(region.clusterRef)?.probe?.reachable !== true) {
       return { reason: Reason.ApiServerUnreachable, message: `${view.name}'s cluster is not reachable` };

@@ -110,8 +110,9 @@ export function healthStatus(
       message: `can fail over to ${targets.map((r) => r.name).join(", ")}`,
     });
   } else {
+    // Blocker messages name their region already.
     const why = others.map(
-      (r) => `${r.name}: ${r.healthy === undefined ? "not yet judged" : (r.blocker?.message ?? r.message)}`,
+      (r) => r.blocker?.message ?? `${r.name}: ${r.healthy === undefined ? "not yet judged" : r.message}`,
     );
     const first = others.find((r) => r.blocker)?.blocker;
     set(RegionalAppCondition.FailoverReady, {
