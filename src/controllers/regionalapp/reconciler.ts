@@ -1,28 +1,19 @@
-import type { KubeConfig } from "@kubernetes/client-node";
 import { apiVersion, group, version } from "../../api/group.ts";
 import { Reason } from "../../api/reasons.ts";
-import type {
-  FailoverPolicy,
-  MemberCluster,
-  Region,
-  RegionalApp,
-  ReplicaPromotion,
-} from "../../api/types.generated.ts";
-import type { ClusterRegistry } from "../../clusters/registry.ts";
-import { DnsError, type DnsProvider } from "../../dns/provider.ts";
+import type { FailoverPolicy, MemberCluster, Region, RegionalApp } from "../../api/types.generated.ts";
+import { DnsError } from "../../dns/provider.ts";
 import {
   decideFailover,
   disqualification,
   type FailoverDecision,
   type FailoverInputs,
 } from "../../failover/decide-failover.ts";
-import type { Promoter } from "../../promotion/promoter.ts";
 import type { ReconcileContext, Reconciler } from "../../runtime/controller.ts";
 import { ConfigurationError } from "../../runtime/errors.ts";
-import type { EventRecorder, EventSubject } from "../../runtime/events.ts";
-import type { Informer } from "../../runtime/informer.ts";
+import type { EventSubject } from "../../runtime/events.ts";
 import { splitKey } from "../../runtime/keys.ts";
-import { failoverFieldManager, type StatusWriter } from "../../runtime/status-writer.ts";
+import { failoverFieldManager } from "../../runtime/status-writer.ts";
+import type { FailoverControllerDeps } from "../deps.ts";
 import { DnsPreflight } from "./dns-preflight.ts";
 import { DnsSync } from "./dns-sync.ts";
 import { probeEndpoint } from "./endpoint-probe.ts";
@@ -33,21 +24,8 @@ import { activePromotions, createPromotion, failoverInputs } from "./promotions.
 import { ReplicationLagTracker } from "./replication.ts";
 import { healthStatus, policyMissingStatus, type RegionView, statusChanged } from "./status.ts";
 
-export interface RegionalAppDeps {
-  hub: KubeConfig;
-  promotions: Informer<ReplicaPromotion>;
-  apps: Informer<RegionalApp>;
-  policies: Informer<FailoverPolicy>;
-  clusters: Informer<MemberCluster>;
-  registry: ClusterRegistry;
-  status: StatusWriter;
-  events: EventRecorder<Reason>;
+export interface RegionalAppDeps extends FailoverControllerDeps {
   metrics: RegionalAppMetrics;
-  /** The Promoter of an engine (for replication lag); undefined for `none`. */
-  promoterFor(engine: string): Promoter | undefined;
-  /** The app's DnsProvider, for the DNS pre-flight. */
-  dnsFor(app: RegionalApp): DnsProvider;
-  now?: () => number;
 }
 
 /** Per app and region: the hysteresis state and when the region was last observed. */

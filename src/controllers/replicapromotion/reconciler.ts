@@ -1,17 +1,14 @@
-import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
+import { CustomObjectsApi } from "@kubernetes/client-node";
 import { setCondition } from "../../api/conditions.ts";
 import { apiVersion, group, version } from "../../api/group.ts";
 import { Reason, ReplicaPromotionCondition } from "../../api/reasons.ts";
 import type {
   FailoverPolicy,
-  MemberCluster,
   PromotionStep,
   RegionalApp,
   ReplicaPromotion,
   ReplicaPromotionStatus,
 } from "../../api/types.generated.ts";
-import type { ClusterRegistry } from "../../clusters/registry.ts";
-import type { DnsProvider } from "../../dns/provider.ts";
 import { sameTargets } from "../../dns/targets.ts";
 import { recordsAfterPromotion } from "../../failover/dns-targets.ts";
 import { type Action, nextStep, type Phase, type PromotionFacts } from "../../failover/promotion-steps.ts";
@@ -22,28 +19,15 @@ import type { Promoter } from "../../promotion/promoter.ts";
 import { isNotFound } from "../../runtime/api-errors.ts";
 import type { ReconcileContext, Reconciler } from "../../runtime/controller.ts";
 import { ConfigurationError } from "../../runtime/errors.ts";
-import type { EventRecorder } from "../../runtime/events.ts";
-import type { Informer } from "../../runtime/informer.ts";
 import { splitKey } from "../../runtime/keys.ts";
-import { failoverFieldManager, type StatusWriter } from "../../runtime/status-writer.ts";
+import { failoverFieldManager } from "../../runtime/status-writer.ts";
+import type { FailoverControllerDeps } from "../deps.ts";
 import { activePromotions } from "../regionalapp/promotions.ts";
 import { databaseOf } from "./databases.ts";
 import type { FailoverMetrics } from "./metrics.ts";
 
-export interface PromotionDeps {
-  hub: KubeConfig;
-  promotions: Informer<ReplicaPromotion>;
-  apps: Informer<RegionalApp>;
-  policies: Informer<FailoverPolicy>;
-  clusters: Informer<MemberCluster>;
-  registry: ClusterRegistry;
-  status: StatusWriter;
-  events: EventRecorder<Reason>;
+export interface PromotionDeps extends FailoverControllerDeps {
   metrics: FailoverMetrics;
-  /** The Promoter of an engine, or undefined for `none` (no database to move). */
-  promoterFor(engine: string): Promoter | undefined;
-  dnsFor(app: RegionalApp): DnsProvider;
-  now?: () => number;
 }
 
 const promotionResource = { group, version, kind: "ReplicaPromotion", plural: "replicapromotions" };
