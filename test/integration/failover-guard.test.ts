@@ -39,12 +39,14 @@ describe("the lag guard", () => {
     });
     expect(held.status).toBe("False");
     expect(held.message).toMatch(/eu-west lags \d+ bytes, above maxLagBytes 4096/);
-    const events = await kubeConfigFor(hub)
-      .makeApiClient(EventsV1Api)
-      .listNamespacedEvent({ namespace: ns() });
-    expect(
-      events.items.some((e) => e.reason === "ReplicationLagTooHigh" && e.regarding?.name === "checkout"),
-    ).toBe(true);
+    // The Event is recorded in the same reconcile, just after the status write.
+    const events = kubeConfigFor(hub).makeApiClient(EventsV1Api);
+    await pollUntil("a Warning Event saying why", 10_000, async () =>
+      (await events.listNamespacedEvent({ namespace: ns() })).items.some(
+        (e) =>
+          e.reason === "ReplicationLagTooHigh" && e.regarding?.name === "checkout" && e.type === "Warning",
+      ),
+    );
     // Invariant 3: no promotion was even started.
     expect(await promotionsOf(hub, ns(), "checkout")).toEqual([]);
 
