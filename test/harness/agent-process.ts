@@ -1,22 +1,12 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
 import { connect, createServer, type Server, type Socket } from "node:net";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { createInterface } from "node:readline";
+import { type MeridianProcess, spawnMeridian } from "./meridian-process.ts";
 import { freePort } from "./operator-process.ts";
 import type { Region } from "./testbed.ts";
 
 /** A `meridian agent` process guarding one member cluster, as a user would run it. */
-export interface AgentProcess {
-  proc: ChildProcess;
+export interface AgentProcess extends MeridianProcess {
   /** Its peer endpoint, the URL other agents take as --peer. */
   url: string;
-  /** Every JSON log line so far. */
-  logs: Record<string, unknown>[];
-  /** The value of one sample, e.g. metric('meridian_agent_fenced_total{app="shop"}'). */
-  metric(sample: string): Promise<number | undefined>;
-  stop(): Promise<void>;
 }
 
 export interface AgentSettings {
@@ -29,45 +19,14 @@ export interface AgentSettings {
 }
 
 export async function startAgent(member: Region, settings: AgentSettings): Promise<AgentProcess> {
-  const dir = mkdtempSync(join(tmpdir(), "meridian-agent-"));
-  const kubeconfig = join(dir, "kubeconfig");
-  writeFileSync(kubeconfig, member.kubeconfig);
   const metricsPort = await freePort();
-  const main = resolve(import.meta.dirname, "../../src/cli/main.ts");
   const args = [
     ...["agent", "--region", settings.region, "--hub-url", settings.hubUrl],
     ...settings.peers.flatMap((p) => ["--peer", p]),
     ...["--listen-port", String(settings.listenPort), "--metrics-port", String(metricsPort)],
     ...["--check-interval-seconds", String(settings.checkIntervalSeconds ?? 0.25)],
   ];
-  const proc = spawn(process.execPath, [main, ...args], {
-    env: { ...process.env, KUBECONFIG: kubeconfig, LOG_LEVEL: "debug" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const logs: Record<string, unknown>[] = [];
-  createInterface({ input: proc.stdout as NodeJS.ReadableStream }).on("line", (line) => {
-    try {
-      logs.push(JSON.parse(line));
-    } catch {
-      logs.push({ msg: line });
-    }
-  });
-  return {
-    proc,
-    url: `http://127.0.0.1:${settings.listenPort}`,
-    logs,
-    async metric(sample) {
-      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-      const line = text.split("\n").find((l) => l.startsWith(`${sample} `));
-      return line ? Number(line.slice(sample.length + 1)) : undefined;
-    },
-    async stop() {
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
-      const exited = new Promise((r) => proc.once("exit", r));
-      proc.kill("SIGTERM");
-      await exited;
-    },
-  };
+  return { ...spawnMeridian(member, args, metricsPort), url: `http://127.0.0.1:${settings.listenPort}` };
 }
 
 /**

@@ -1,16 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.ts";
+import { invokeCli } from "./invoke-cli.ts";
 
-async function invoke(argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(
-    argv,
-    (l) => out.push(l),
-    (l) => err.push(l),
-  );
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
+const invoke = invokeCli;
 
 describe("meridian CLI", () => {
   it("prints the package version", async () => {

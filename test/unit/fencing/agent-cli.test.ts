@@ -1,17 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { parseAgentArgs } from "../../../src/cli/agent.ts";
-import { main } from "../../../src/cli/main.ts";
+import { invokeCli } from "../invoke-cli.ts";
 
-async function invoke(argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(
-    argv,
-    (l) => out.push(l),
-    (l) => err.push(l),
-  );
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
+const invoke = invokeCli;
 
 describe("meridian agent flags", () => {
   it("lists the agent in the program's usage and prints its own with --help", async () => {
