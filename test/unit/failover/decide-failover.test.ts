@@ -37,6 +37,17 @@ const inputs: fc.Arbitrary<FailoverInputs> = fc.integer({ min: 2, max: 4 }).chai
   }),
 );
 
+/** The rules of a policy that allows a failover, for the example-based tests below. */
+const permissive = {
+  suspended: false,
+  mode: "Automatic",
+  guardsLag: true,
+  maxLagBytes: 1024,
+  allowDataLoss: false,
+  minHealthyRegions: 1,
+  minSecondsBetweenFailovers: 600,
+} as const;
+
 describe("decideFailover", () => {
   it("fails over only away from an unhealthy primary, when no rule holds it back", () => {
     fc.assert(
@@ -88,13 +99,7 @@ describe("decideFailover", () => {
         { name: "eu-west", priority: 2, healthy: true, jurisdiction: "eu", lagBytes: 0 },
         { name: "us-west", priority: 3, healthy: true, jurisdiction: "us", lagBytes: 10 },
       ],
-      suspended: false,
-      mode: "Automatic",
-      guardsLag: true,
-      maxLagBytes: 1024,
-      allowDataLoss: false,
-      minHealthyRegions: 1,
-      minSecondsBetweenFailovers: 600,
+      ...permissive,
       allowedJurisdictions: ["us"],
       lastFailoverAt: 0,
       promotionInProgress: false,
@@ -117,13 +122,7 @@ describe("decideFailover", () => {
         { name: "us-east", priority: 1, healthy: false, jurisdiction: "us" },
         { name: "eu-west", priority: 2, healthy: true, jurisdiction: "eu", lagBytes: 100 },
       ],
-      suspended: false,
-      mode: "Automatic",
-      guardsLag: true,
-      maxLagBytes: 1024,
-      allowDataLoss: false,
-      minHealthyRegions: 1,
-      minSecondsBetweenFailovers: 600,
+      ...permissive,
       promotionInProgress: false,
       now: 1_000_000,
     };
