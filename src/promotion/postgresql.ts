@@ -2,6 +2,8 @@
 // needs: docs/postgresql.md. In short, the fence closes the application database to every new
 // connection and terminates the open ones (a real fence, unlike default_transaction_read_only,
 // which any session may turn off), and an epoch table makes a stale actor's fence or promotion fail.
+// fenceState and promotionState re-read every part of a step from the server, so a controller that
+// crashed half-way through one sees exactly which part is missing.
 
 import { setTimeout as delay } from "node:timers/promises";
 import { type Client, escapeIdentifier } from "pg";
@@ -13,15 +15,23 @@ import {
   writeEpochRecord,
 } from "./postgresql/epoch-record.ts";
 import {
+  DatabaseAccessDenied,
   DatabaseIsReplica,
-  DatabaseNotFound,
   DatabaseQueryFailed,
   FencedPrimaryNotPromotable,
   PromoteTimeout,
 } from "./postgresql/errors.ts";
-import { inTransaction, type SessionTimeouts, withMaintenanceSession } from "./postgresql/session.ts";
+import { applicationSessions, judgeFence, readFenceFacts } from "./postgresql/fence-state.ts";
+import { judgePromotion, readPromotionFacts } from "./postgresql/promotion-state.ts";
+import {
+  inTransaction,
+  type SessionTimeouts,
+  withApplicationSession,
+  withMaintenanceSession,
+} from "./postgresql/session.ts";
 import { type DatabaseTarget, parseDatabaseUri } from "./postgresql/uri.ts";
-import type { DatabaseEndpoint, Promoter, ReplicaState } from "./promoter.ts";
+import { explainWriteFailure, writeCheckRow } from "./postgresql/write-check.ts";
+import type { DatabaseEndpoint, FenceState, Promoter, PromotionState, ReplicaState } from "./promoter.ts";
 
 export interface PostgresPromoterOptions {
   /** TCP connect plus login, per call. Default 5 s. */
@@ -83,20 +93,19 @@ export class PostgresPromoter implements Promoter {
           `alter database ${escapeIdentifier(target.database)} with allow_connections false`,
         );
       });
-      await this.#terminateSessions(client, target.database, where);
+      await this.#terminateSessions(client, target.database, epoch, where);
     });
   }
 
+  async fenceState(db: DatabaseEndpoint, epoch: number): Promise<FenceState> {
+    assertEpoch(epoch);
+    return this.#session(db, async (client, target, where) =>
+      judgeFence(await readFenceFacts(client, target.database, where), epoch),
+    );
+  }
+
   async isFenced(db: DatabaseEndpoint): Promise<boolean> {
-    return this.#session(db, async (client, target, where) => {
-      const { rows } = await client.query<{ datallowconn: boolean }>(
-        "select datallowconn from pg_database where datname = $1",
-        [target.database],
-      );
-      const row = rows[0];
-      if (!row) throw new DatabaseNotFound(`${where}: the server has no database ${target.database}`);
-      return !row.datallowconn;
-    });
+    return (await this.fenceState(db, 0)).fenced;
   }
 
   async promote(db: DatabaseEndpoint, epoch: number, timeoutSeconds: number): Promise<void> {
@@ -120,15 +129,40 @@ export class PostgresPromoter implements Promoter {
             `${where} is the primary Meridian fenced at epoch ${record.epoch} and has not been rebuilt since; reopening it could leave two primaries or drop the writes taken elsewhere. Rebuild it as a replica of the current primary (pg_basebackup or pg_rewind), or, if you are certain it is the only primary, run ALTER DATABASE ${escapeIdentifier(target.database)} WITH ALLOW_CONNECTIONS true yourself`,
           );
         }
-        // The old primary's fence replicated here too: reopen the database on the new primary.
+        // The old primary's fence replicated here too: reopen the database on the new primary. A
+        // crash before this commit leaves a promoted but closed server, which promotionState reports
+        // as not promoted, and a second call (pg_promote skipped: out of recovery) completes here.
         await inTransaction(client, async () => {
           await writeEpochRecord(client, target.database, { epoch, action: "promoted", timeline }, where);
           await client.query(
             `alter database ${escapeIdentifier(target.database)} with allow_connections true`,
           );
         });
+        // Return only on the same evidence a resumed controller would check.
+        const done = judgePromotion(await readPromotionFacts(client, target.database, where), epoch);
+        if (!done.promoted) throw new DatabaseQueryFailed(`${where}: promote finished, yet ${done.detail}`);
       },
       timeouts,
+    );
+  }
+
+  async promotionState(db: DatabaseEndpoint, epoch: number): Promise<PromotionState> {
+    assertEpoch(epoch);
+    return this.#session(db, async (client, target, where) =>
+      judgePromotion(await readPromotionFacts(client, target.database, where), epoch),
+    );
+  }
+
+  async verifyWrite(db: DatabaseEndpoint, epoch: number): Promise<void> {
+    assertEpoch(epoch);
+    const target = parseDatabaseUri(db.uri);
+    const where = `region ${db.region} database ${target.redacted}`;
+    await withApplicationSession(
+      target,
+      where,
+      this.#timeouts,
+      (client) => writeCheckRow(client, epoch),
+      explainWriteFailure(where, target.database),
     );
   }
 
@@ -138,18 +172,29 @@ export class PostgresPromoter implements Promoter {
    * pg_stat_activity only after aborting its transaction. A connection that passed its check just
    * before the fence committed shows up in a later scan and is terminated too.
    */
-  async #terminateSessions(client: Client, database: string, where: string): Promise<void> {
+  async #terminateSessions(client: Client, database: string, epoch: number, where: string): Promise<void> {
     const deadline = Date.now() + this.#timeouts.statementTimeoutMs;
+    // What is still missing, for the error: the sessions left and why they could not be ended.
+    const missing = async () => judgeFence(await readFenceFacts(client, database, where), epoch).detail;
     for (;;) {
-      const { rows } = await client.query<{ found: number }>(
-        `select count(pg_terminate_backend(pid))::int as found
-           from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()`,
-        [database],
-      );
-      if (rows[0]?.found === 0) return;
+      let found: number | undefined;
+      try {
+        const { rows } = await client.query<{ found: number }>(
+          `select count(pg_terminate_backend(pid))::int as found ${applicationSessions}`,
+          [database],
+        );
+        found = rows[0]?.found;
+      } catch (err) {
+        // pg_terminate_backend raises, rather than returns false, for a session we may not signal.
+        if ((err as { code?: unknown }).code !== "42501") throw err;
+        throw new DatabaseAccessDenied(
+          `${where}: the fence closed ${database} to new connections, but could not end its open sessions, which can still commit: ${await missing()}`,
+        );
+      }
+      if (found === 0) return;
       if (Date.now() > deadline) {
         throw new DatabaseQueryFailed(
-          `${where}: sessions of ${database} survived pg_terminate_backend for ${this.#timeouts.statementTimeoutMs} ms; connections are refused, but check pg_stat_activity before trusting the fence`,
+          `${where}: sessions survived pg_terminate_backend for ${this.#timeouts.statementTimeoutMs} ms; ${await missing()}`,
         );
       }
       await delay(terminatePollMs);

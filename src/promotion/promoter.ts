@@ -10,12 +10,43 @@ export interface DatabaseEndpoint {
 }
 
 export interface ReplicaState {
-  /** True when the database is a replica (in recovery); false when it is a writable primary. */
+  /**
+   * True when the database is a replica (in recovery). False says only that it is no replica: a
+   * fenced old primary and a half-promoted replica are not in recovery either, and neither takes
+   * writes. Ask promotionState() whether a server is the promoted primary.
+   */
   inRecovery: boolean;
   /** WAL position replayed (replica) or written (primary), e.g. 0/3000060. */
   lsn: string;
   /** Whether the replica streams from a primary right now. */
   streaming: boolean;
+}
+
+/**
+ * A yes/no about a step, read from the database each time (never remembered), so a controller that
+ * resumes after a crash sees what really happened. `detail` says why, and when the answer is no,
+ * which part is missing and what to do; it is fit for a condition message.
+ */
+export interface StepState {
+  detail: string;
+}
+
+export interface FenceState extends StepState {
+  /**
+   * True only when all hold: the application database refuses new connections, no session of it is
+   * left (one that was open before the fence could still commit), and the fence is recorded at the
+   * given epoch or a newer one.
+   */
+  fenced: boolean;
+}
+
+export interface PromotionState extends StepState {
+  /**
+   * True only when all hold: the server is out of recovery, it records its own promotion at the
+   * given epoch or a newer one (on the timeline it writes now, so a record that replicated from an
+   * earlier primary does not count), and the application database accepts connections.
+   */
+  promoted: boolean;
 }
 
 export interface Promoter {
@@ -25,11 +56,31 @@ export interface Promoter {
   lagBytes(db: DatabaseEndpoint, ahead: string, behind: string): Promise<number>;
   /**
    * Makes a primary refuse writes for real (not advisory), recording `epoch`. Idempotent; a
-   * fenced database stays fenced until an operator unfences it.
+   * fenced database stays fenced until an operator unfences it. Throws when any part of the fence
+   * is missing when it returns (a session it could not end, for one).
    */
   fence(db: DatabaseEndpoint, epoch: number): Promise<void>;
-  /** True when the database refuses writes from the application. */
+  /** Whether the fence at `epoch` is complete, checked part by part. Throws when it cannot be reached. */
+  fenceState(db: DatabaseEndpoint, epoch: number): Promise<FenceState>;
+  /**
+   * @deprecated Use fenceState with the promotion's epoch. Kept for existing callers: it is
+   * `fenceState(db, 0).fenced`, i.e. the full check at any recorded epoch.
+   */
   isFenced(db: DatabaseEndpoint): Promise<boolean>;
-  /** Promotes a replica and waits until it accepts writes; a no-op on a primary. Records `epoch`. */
+  /**
+   * Promotes a replica and reopens it to the application, recording `epoch`; returns once
+   * promotionState(db, epoch) holds. Called again, it finishes a promotion a crash interrupted
+   * (promoted, not yet reopened) and changes nothing on a promoted server. Refuses the old primary
+   * it fenced, which is out of recovery too.
+   */
   promote(db: DatabaseEndpoint, epoch: number, timeoutSeconds: number): Promise<void>;
+  /** Whether promote(db, epoch) has completed, checked part by part. Throws when it cannot be reached. */
+  promotionState(db: DatabaseEndpoint, epoch: number): Promise<PromotionState>;
+  /**
+   * Commits a test write as the application would: connected to the application database itself
+   * with the endpoint's credentials. Throws, saying why, when the write cannot be made (the
+   * database refuses connections, is read-only, ...). It proves the server takes writes, not that
+   * it is the right one: gate on promotionState first.
+   */
+  verifyWrite(db: DatabaseEndpoint, epoch: number): Promise<void>;
 }

@@ -286,6 +286,30 @@ function registerSignalTeardown(): void {
 const secret = () => randomBytes(12).toString("hex");
 
 /**
+ * A role for Meridian narrower than the superuser, with the fence's privileges as docs/postgresql.md
+ * lists them: owner of the application database, CREATE on schema public of `postgres`, and
+ * pg_signal_backend only when `signalBackend` (its absence is the realistic mistake). Made on the
+ * primary, so it replicates; returns the endpoints the Secret would hold for each server.
+ */
+export async function createNarrowMeridianRole(
+  pair: PostgresPair,
+  name: string,
+  options: { signalBackend: boolean },
+): Promise<{ primary: DatabaseEndpoint; replica: DatabaseEndpoint; password: string }> {
+  const password = secret();
+  const admin = (database: string) => pair.primary.meridianUri.replace(/\/[^/]*$/, `/${database}`);
+  await query(admin("postgres"), `create role ${name} login password '${password}'`);
+  await query(admin("postgres"), `alter database ${appDatabase} owner to ${name}`);
+  await query(admin("postgres"), `grant create on schema public to ${name}`);
+  if (options.signalBackend) await query(admin("postgres"), `grant pg_signal_backend to ${name}`);
+  const endpoint = (s: PgServer): DatabaseEndpoint => ({
+    region: s.region,
+    uri: `postgres://${name}:${password}@127.0.0.1:${s.port}/${appDatabase}`,
+  });
+  return { primary: endpoint(pair.primary), replica: endpoint(pair.replica), password };
+}
+
+/**
  * One connection held as an application holds it: opened on first use, dropped after any failure
  * and opened again on the next use, as a pool would. Short timeouts, so a fenced or frozen server
  * costs one attempt at most `timeoutMs`.

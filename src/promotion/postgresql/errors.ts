@@ -63,6 +63,16 @@ export class FencedPrimaryNotPromotable extends PostgresPromoterError {
   }
 }
 
+/**
+ * The test write failed: the database refuses connections, is read-only, or rejected the write.
+ * Its reason is DatabaseQueryFailed until src/api/reasons.ts has a DatabaseNotWritable of its own.
+ */
+export class DatabaseNotWritable extends PostgresPromoterError {
+  constructor(message: string) {
+    super(Reason.DatabaseQueryFailed, message);
+  }
+}
+
 /** The fencing token refused: the database has seen a newer failover than the caller's. */
 export class EpochTooOld extends PostgresPromoterError {
   readonly recorded: number;

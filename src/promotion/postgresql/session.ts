@@ -21,21 +21,52 @@ const clientGraceMs = 1000;
 const closeTimeoutMs = 1000;
 
 /**
+ * Turns a server error that only the caller can explain (say, 55000 on connecting to a fenced
+ * database) into its own error; undefined leaves it to the general rules. `detail` is scrubbed.
+ */
+export type ExplainError = (code: string, detail: string) => PostgresPromoterError | undefined;
+
+/**
  * Runs `work` on a new connection to the target server's maintenance database and closes it,
  * whatever happens. Every failure leaves as a PostgresPromoterError that names `where` and never
  * the password. One connection per call: promoter calls are rare (one per probe interval or step),
  * and a fresh connection also proves the server accepts connections right now.
  */
-export async function withMaintenanceSession<T>(
+export function withMaintenanceSession<T>(
   target: DatabaseTarget,
   where: string,
   timeouts: SessionTimeouts,
   work: (client: Client) => Promise<T>,
 ): Promise<T> {
+  return withSession(target.maintenanceUri, target, where, timeouts, work);
+}
+
+/**
+ * The same, on a connection to the application database itself: only verifyWrite goes there, as
+ * the application would. A fence closes that database, so nothing else may depend on reaching it.
+ */
+export function withApplicationSession<T>(
+  target: DatabaseTarget,
+  where: string,
+  timeouts: SessionTimeouts,
+  work: (client: Client) => Promise<T>,
+  explain?: ExplainError,
+): Promise<T> {
+  return withSession(target.applicationUri, target, where, timeouts, work, explain);
+}
+
+async function withSession<T>(
+  connectionString: string,
+  target: DatabaseTarget,
+  where: string,
+  timeouts: SessionTimeouts,
+  work: (client: Client) => Promise<T>,
+  explain?: ExplainError,
+): Promise<T> {
   let client: Client | undefined;
   try {
     client = new Client({
-      connectionString: target.maintenanceUri,
+      connectionString,
       connectionTimeoutMillis: timeouts.connectTimeoutMs,
       statement_timeout: timeouts.statementTimeoutMs,
       lock_timeout: timeouts.statementTimeoutMs,
@@ -47,7 +78,7 @@ export async function withMaintenanceSession<T>(
     await client.connect();
     return await work(client);
   } catch (err) {
-    throw toPromoterError(err, where, target.secrets, timeouts);
+    throw toPromoterError(err, where, target.secrets, timeouts, explain);
   } finally {
     if (client) await closeQuietly(client);
   }
@@ -85,12 +116,15 @@ function toPromoterError(
   where: string,
   secrets: readonly string[],
   timeouts: SessionTimeouts,
+  explain?: ExplainError,
 ): PostgresPromoterError {
   if (err instanceof PostgresPromoterError) return err;
   const scrub = (text: string) => scrubSecrets(text, secrets);
   const detail = scrub(err instanceof Error ? err.message : String(err));
   const code = (err as { code?: unknown }).code;
   if (err instanceof DatabaseError) {
+    const explained = explain?.(String(code), detail);
+    if (explained) return explained;
     if (code === "28P01" || code === "28000") {
       return new DatabaseAccessDenied(
         `${where}: the server refused the login (${detail}); check the user and password in the Secret's uri`,

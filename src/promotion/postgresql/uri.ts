@@ -12,6 +12,8 @@ export interface DatabaseTarget {
   database: string;
   /** The same server, user and options, but the maintenance database. */
   maintenanceUri: string;
+  /** The uri as given: the application database, as the application reaches it (verifyWrite only). */
+  applicationUri: string;
   /** The uri with its password masked: safe in messages and logs. */
   redacted: string;
   /** The password as the uri encodes it and decoded: scrubbed from any text we pass on. */
@@ -53,7 +55,7 @@ export function parseDatabaseUri(uri: string): DatabaseTarget {
   }
   const maintenance = new URL(url.href);
   maintenance.pathname = `/${maintenanceDatabase}`;
-  return { database, maintenanceUri: maintenance.href, redacted, secrets };
+  return { database, maintenanceUri: maintenance.href, applicationUri: uri, redacted, secrets };
 }
 
 /** Replaces every occurrence of a secret in `text`. */
