@@ -28,6 +28,8 @@ export const RegionalAppCondition = {
   FailoverReady: "FailoverReady",
   /** The DNS provider accepts changes (pre-flight) and the TTL keeps client failover fast (60 s or less). */
   DnsReady: "DnsReady",
+  /** The primary is the region spec.primaryRegion prefers; False after a failover, saying what to do. */
+  PrimaryAsSpecified: "PrimaryAsSpecified",
 } as const;
 
 export const ReplicaPromotionCondition = {
@@ -177,8 +179,24 @@ export const Reason = {
   RegionFenced: "RegionFenced",
   /** A fence by the agent failed; it retries with backoff. The note says what failed. */
   RegionFenceFailed: "RegionFenceFailed",
-  /** The Lease lapsed, but every peer agent confirms the hub is unreachable: the primary keeps serving. */
+  /** The region Lease went unrenewed past the renew deadline, but enough peers promised that the hub cannot form a majority: the primary keeps serving. */
   FailsafeKeepsPrimary: "FailsafeKeepsPrimary",
+
+  // The primary against spec.primaryRegion, and how a promotion may start (src/failover/decide-start.ts).
+  /** The primary is the region spec.primaryRegion names. */
+  PrimaryMatchesSpec: "PrimaryMatchesSpec",
+  /** After a failover the primary differs from spec.primaryRegion: accept it in Git or fail back. */
+  PrimaryDiffersFromSpec: "PrimaryDiffersFromSpec",
+  /** spec.primaryRegion changed from the value last acted upon: a planned switchover. */
+  PrimaryRegionChanged: "PrimaryRegionChanged",
+  /** Another promotion allocated the next epoch first (compare-and-swap lost): this one stands down. */
+  EpochTaken: "EpochTaken",
+  /** The old primary's region Lease lapsed, but the hub and the agents voting are not a majority. */
+  NoMajority: "NoMajority",
+  /** The region being failed away from is healthy again: the failover is no longer needed. */
+  PrimaryRecovered: "PrimaryRecovered",
+  /** After fencing, the promotion could not go on; the old primary was reopened at the same epoch. */
+  OldPrimaryUnfenced: "OldPrimaryUnfenced",
 } as const;
 
 export type Reason = (typeof Reason)[keyof typeof Reason];

@@ -474,6 +474,14 @@ export interface RegionalAppStatus {
    */
   currentPrimary?: string;
   /**
+   * The value of spec.primaryRegion last acted upon. A planned switchover starts when spec.primaryRegion changes from this value, never merely because it differs from currentPrimary.
+   */
+  lastAppliedPrimaryRegion?: string;
+  /**
+   * Set while a promotion moves the primary: written with the new epoch by a compare-and-swap before any fencing, cleared when the promotion ends. Region agents read it (docs/fencing.md).
+   */
+  handover?: Handover;
+  /**
    * Fencing token: grows by one with every promotion. Actors holding an older epoch are refused.
    */
   epoch?: number;
@@ -490,9 +498,28 @@ export interface RegionalAppStatus {
    */
   lastFailover?: FailoverRecord;
   /**
-   * Current state of the object as standard conditions (read by kubectl wait, Argo CD, Flux and kstatus). Types: Ready, Degraded, FailoverInProgress, Fenced, FailoverReady, DnsReady.
+   * Current state of the object as standard conditions (read by kubectl wait, Argo CD, Flux and kstatus). Types: Ready, Degraded, FailoverInProgress, Fenced, FailoverReady, DnsReady, PrimaryAsSpecified.
    */
   conditions?: Condition[];
+}
+
+export interface Handover {
+  /**
+   * The region being fenced: its agent fences the app at once on seeing this.
+   */
+  from: string;
+  /**
+   * The region being promoted.
+   */
+  to: string;
+  /**
+   * The epoch the promotion allocated; the new primary will hold it.
+   */
+  epoch: number;
+  /**
+   * The ReplicaPromotion that allocated the epoch.
+   */
+  promotionRef: string;
 }
 
 export interface RegionStatus {

@@ -354,10 +354,33 @@ const lastFailover = obj(
   { description: "The most recent failover or switchover of the app.", typeName: "FailoverRecord" },
 );
 
+const handover = obj(
+  {
+    from: labelName("The region being fenced: its agent fences the app at once on seeing this."),
+    to: labelName("The region being promoted."),
+    epoch: int({
+      description: "The epoch the promotion allocated; the new primary will hold it.",
+      min: 1,
+      format: "int64",
+    }),
+    promotionRef: objectName("The ReplicaPromotion that allocated the epoch."),
+  },
+  {
+    description:
+      "Set while a promotion moves the primary: written with the new epoch by a compare-and-swap before any fencing, cleared when the promotion ends. Region agents read it (docs/fencing.md).",
+    required: ["from", "to", "epoch", "promotionRef"],
+    typeName: "Handover",
+  },
+);
+
 const status = obj(
   {
     observedGeneration,
     currentPrimary: labelName("The region that holds the writable database and receives traffic now."),
+    lastAppliedPrimaryRegion: labelName(
+      "The value of spec.primaryRegion last acted upon. A planned switchover starts when spec.primaryRegion changes from this value, never merely because it differs from currentPrimary.",
+    ),
+    handover,
     epoch: int({
       description:
         "Fencing token: grows by one with every promotion. Actors holding an older epoch are refused.",
