@@ -246,7 +246,7 @@ export interface PolicyDns {
 
 export interface Failback {
   /**
-   * Manual: after a failover the app stays in its new region until you change spec.primaryRegion. Automatic: it returns to its preferred region once that region has been healthy for stabilizationSeconds.
+   * Manual: after a failover the app stays in its new region until you change spec.primaryRegion. Automatic (not implemented yet, rejected): it will return to its preferred region once that region has been healthy for stabilizationSeconds.
    * @default "Manual"
    */
   mode: FailbackMode;

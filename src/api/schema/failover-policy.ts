@@ -158,7 +158,7 @@ const failback = obj(
   {
     mode: str({
       description:
-        "Manual: after a failover the app stays in its new region until you change spec.primaryRegion. Automatic: it returns to its preferred region once that region has been healthy for stabilizationSeconds.",
+        "Manual: after a failover the app stays in its new region until you change spec.primaryRegion. Automatic (not implemented yet, rejected): it will return to its preferred region once that region has been healthy for stabilizationSeconds.",
       enum: ["Manual", "Automatic"],
       default: "Manual",
       typeName: "FailbackMode",
@@ -175,6 +175,16 @@ const failback = obj(
     description: "Whether and when an app returns to its preferred region after a failover.",
     defaulted: true,
     typeName: "Failback",
+    rules: [
+      {
+        // Invariant 12: a value the API accepts is implemented. Until automatic failback exists
+        // (stabilization plus a replica within the lag guard), Manual is the only mode.
+        rule: "self.mode != 'Automatic'",
+        message:
+          "failback.mode Automatic is not implemented yet; use Manual (after a failover, set spec.primaryRegion in Git to accept the new primary or to move the app back)",
+        fieldPath: ".mode",
+      },
+    ],
   },
 );
 
