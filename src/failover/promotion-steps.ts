@@ -6,7 +6,7 @@ import { Reason } from "../api/reasons.ts";
 import type { PromotionPhase } from "../api/types.generated.ts";
 
 export type Phase = PromotionPhase;
-export type Action = "none" | "fence" | "promote" | "scaleUp" | "reroute";
+export type Action = "none" | "allocateEpoch" | "fence" | "promote" | "scaleUp" | "reroute";
 
 export interface PromotionFacts {
   type: "Failover" | "Switchover" | "Drill";
@@ -19,17 +19,28 @@ export interface PromotionFacts {
   /** When the current phase began (ms). */
   phaseStartedAt: number;
   timeoutSeconds: number;
-  /** Why the target may not take over (unhealthy, jurisdiction, lag guard), or undefined. */
+  /** Why the target may not take over (unhealthy, jurisdiction, lag guard, not streaming), or undefined. */
   targetProblem?: { reason: Reason; message: string };
+  /**
+   * The epoch, as read fresh from the app: "mine" once this promotion's compare-and-swap put its
+   * handover in the app's status, "taken" when another promotion's handover is there, "free" before.
+   */
+  epoch: "free" | "mine" | "taken";
+  /** Pending only: why the promotion is no longer needed (the old primary moved or recovered), or undefined. */
+  obsolete?: { reason: Reason; message: string };
   oldPrimary: {
     reachable: boolean;
-    /** Confirmed to refuse writes: database fenced and writer scaled to zero. */
+    /** Confirmed by the hub itself: database fenced at this epoch with no session left, writer at zero. */
     fenced: boolean;
+    /** Its region's agent acknowledged on its region Lease that it fenced this handover. */
+    acknowledged: boolean;
+    /** The quorum rule for an unreachable region (src/fencing/protocol/hub-decision.ts). */
+    promoteAway: { ok: boolean; reason?: Reason; message: string; waitMs?: number };
+    /** How the dry run would fence it, for its report. */
+    expiryWaitSeconds: number;
   };
-  /** The old primary's Lease: the hub stops renewing it when Fencing begins. */
-  lease: { durationSeconds: number; marginSeconds: number };
   target: {
-    /** The target database accepts writes (promoted). */
+    /** The target database is promoted at this epoch and reopened (promotionState), not merely out of recovery. */
     writable: boolean;
     /** The target replica has replayed everything the old primary wrote (zero lag). */
     caughtUp: boolean;
@@ -38,7 +49,9 @@ export interface PromotionFacts {
   };
   /** DNS (as published) names only the target. */
   dnsPointsAtTarget: boolean;
-  /** The authoritative answer and a test write on the new primary both check out. */
+  /** Promoting, for a Failover: the loss the guard forbids, against the old primary's final position. */
+  lagGuardBreached?: string;
+  /** The authoritative answer and a test write through the app's credentials both check out. */
   verified: boolean;
   now: number;
 }
@@ -98,11 +111,15 @@ export function nextStep(f: PromotionFacts): Step {
           Reason.AwaitingApproval,
           "waiting for spec.approved: true (the policy is Manual)",
         );
+      if (f.epoch === "taken")
+        return at("Aborted", "none", Reason.EpochTaken, "another promotion allocated the next epoch first");
+      if (f.epoch === "free" && f.obsolete)
+        return at("Aborted", "none", f.obsolete.reason, f.obsolete.message);
       if (f.targetProblem) return at("Failed", "none", f.targetProblem.reason, f.targetProblem.message);
       if (f.dryRun) {
         const how = f.oldPrimary.reachable
           ? "fence the old primary directly"
-          : `wait ${f.lease.durationSeconds + f.lease.marginSeconds} s for its Lease to lapse`;
+          : `wait until its region Lease has gone unrenewed ${f.oldPrimary.expiryWaitSeconds} s and a majority votes`;
         return at(
           "Succeeded",
           "none",
@@ -110,32 +127,40 @@ export function nextStep(f: PromotionFacts): Step {
           `dry run: every check passed; would ${how}, promote the target, then reroute DNS`,
         );
       }
+      // The epoch is taken by a compare-and-swap on the app before anything is fenced.
+      if (f.epoch === "free")
+        return at("Pending", "allocateEpoch", Reason.Fencing, "allocating the next epoch", poll);
       return at("Fencing", "none", Reason.Fencing, "fencing the old primary");
     case "Fencing": {
       if (f.oldPrimary.fenced)
-        return at("Promoting", "none", Reason.PrimaryFenced, "old primary confirmed fenced");
-      if (f.oldPrimary.reachable)
-        return at("Fencing", "fence", Reason.Fencing, "fencing the reachable old primary", poll);
-      // Unreachable: its agent fences it when the Lease is not renewed, which the hub stopped
-      // doing when this phase began; wait out the lease plus a margin for clock skew.
-      const expiresAt = f.phaseStartedAt + (f.lease.durationSeconds + f.lease.marginSeconds) * 1000;
-      if (f.now >= expiresAt)
+        return at("Promoting", "none", Reason.PrimaryFenced, "old primary confirmed fenced by the hub");
+      if (f.oldPrimary.acknowledged)
+        return at(
+          "Promoting",
+          "none",
+          Reason.PrimaryFenced,
+          "the old primary's agent fenced it at this epoch",
+        );
+      if (f.oldPrimary.promoteAway.ok)
         return at(
           "Promoting",
           "none",
           Reason.LeaseExpired,
-          "old primary unreachable; its Lease has lapsed, so its agent has fenced it",
+          `old primary unreachable: ${f.oldPrimary.promoteAway.message}`,
         );
+      if (f.oldPrimary.reachable)
+        return at("Fencing", "fence", Reason.Fencing, "fencing the reachable old primary", poll);
       return at(
         "Fencing",
         "none",
-        Reason.Fencing,
-        `old primary unreachable; waiting ${Math.ceil((expiresAt - f.now) / 1000)} s for its Lease to lapse`,
-        expiresAt - f.now,
+        f.oldPrimary.promoteAway.reason ?? Reason.Fencing,
+        `old primary unreachable and not yet acknowledged fenced; ${f.oldPrimary.promoteAway.message}`,
+        Math.min(Math.max(f.oldPrimary.promoteAway.waitMs ?? poll, poll), 5000),
       );
     }
     case "Promoting":
       if (f.target.writable) return at("Rerouting", "none", Reason.Rerouting, "target promoted and writable");
+      if (f.lagGuardBreached) return at("Failed", "none", Reason.ReplicationLagTooHigh, f.lagGuardBreached);
       if (f.type !== "Failover" && !f.target.caughtUp) {
         return at(
           "Promoting",

@@ -11,6 +11,7 @@ import { RegionalAppReconciler } from "../controllers/regionalapp/reconciler.ts"
 import { createFailoverMetrics } from "../controllers/replicapromotion/metrics.ts";
 import { ReplicaPromotionReconciler } from "../controllers/replicapromotion/reconciler.ts";
 import type { DnsProvider } from "../dns/provider.ts";
+import { RegionLeaseReader } from "../fencing/hub-lease-reader.ts";
 import type { Promoter } from "../promotion/promoter.ts";
 import { Controller } from "../runtime/controller.ts";
 import { EventRecorder } from "../runtime/events.ts";
@@ -55,6 +56,7 @@ export class Operator {
     | {
         controllers: Controller[];
         registry: ClusterRegistry;
+        regionLeases: RegionLeaseReader;
         mc: Controller;
         apps: Controller;
         promotions: Controller;
@@ -136,6 +138,9 @@ export class Operator {
       onProbe: (cluster) => mc?.enqueue(cluster),
     });
     const controllerOpts = { concurrency, metrics: this.metrics, log };
+    // Region Leases live in the operator's namespace; a new leader counts expiry from its own reads.
+    const regionLeases = new RegionLeaseReader(hub, this.cfg.leaderElection.namespace, log);
+    regionLeases.start();
     mc = new Controller({
       ...controllerOpts,
       reconciler: new MemberClusterReconciler({
@@ -170,9 +175,10 @@ export class Operator {
         metrics: this.failoverMetrics,
         promoterFor: this.cfg.promoterFor,
         dnsFor: this.cfg.dnsFor,
+        regionLeases,
       }),
     });
-    this.active = { controllers: [mc, apps, promotions], registry, mc, apps, promotions };
+    this.active = { controllers: [mc, apps, promotions], registry, regionLeases, mc, apps, promotions };
     for (const c of this.active.controllers) c.start(signal);
     for (const cluster of this.informers.clusters.list()) mc.enqueue(keyOf(cluster));
     for (const app of this.informers.apps.list()) apps.enqueue(keyOf(app));
@@ -184,6 +190,7 @@ export class Operator {
     this.active = undefined;
     if (!active) return;
     await Promise.all(active.controllers.map((c) => c.shutdown()));
+    active.regionLeases.stop();
     await active.registry.stop();
   }
 

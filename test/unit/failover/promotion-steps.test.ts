@@ -1,13 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { nextStep, type Phase, type PromotionFacts } from "../../../src/failover/promotion-steps.ts";
+import { expiryMs } from "../../../src/fencing/protocol/timing.ts";
 
-const lease = { durationSeconds: 15, marginSeconds: 2 };
-const renewDeadlineSeconds = 10;
+const timing = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2000 };
 
 /**
  * A small world: an old primary whose reachability from the hub changes at random, whose agent
- * fences it once its Lease has gone unrenewed for the renew deadline; a target replica that
+ * renews its region Lease while it reaches the hub, fences at once when it sees the handover, and
+ * fences once its Lease has gone unrenewed for the renew deadline; a target replica that
  * catches up at random; DNS. A controller loop persists the step's phase, then acts, and may
  * crash at any point (losing everything but the persisted status).
  */
@@ -28,6 +29,8 @@ interface World {
 
 interface Persisted {
   phase: Phase;
+  /** The app's handover names this promotion (the epoch compare-and-swap happened). */
+  epochAllocated: boolean;
   startedAt?: number;
   phaseStartedAt: number;
 }
@@ -71,8 +74,17 @@ function facts(w: World, p: Persisted, type: PromotionFacts["type"]): PromotionF
     ...(p.startedAt === undefined ? {} : { startedAt: p.startedAt }),
     phaseStartedAt: p.phaseStartedAt,
     timeoutSeconds: 3600,
-    oldPrimary: { reachable: w.oldReachable, fenced: w.oldFenced },
-    lease,
+    epoch: p.epochAllocated ? "mine" : "free",
+    oldPrimary: {
+      reachable: w.oldReachable,
+      fenced: w.oldReachable && w.oldFenced,
+      acknowledged: false,
+      promoteAway: {
+        ok: w.now - w.leaseLastRenewedAt >= expiryMs(timing),
+        message: "region Lease unrenewed",
+      },
+      expiryWaitSeconds: Math.ceil(expiryMs(timing) / 1000),
+    },
     target: { writable: targetWritable(w), caughtUp: w.replayed === w.oldWrites, scaledUp: w.scaledUp },
     dnsPointsAtTarget: w.dns === "target",
     verified: w.dns === "target" && targetWritable(w),
@@ -82,7 +94,7 @@ function facts(w: World, p: Persisted, type: PromotionFacts["type"]): PromotionF
 
 function simulate(ticks: Tick[], type: PromotionFacts["type"]) {
   const w: World = { ...fresh, now: 0, oldReachable: true };
-  let p: Persisted = { phase: "Pending", phaseStartedAt: 0 };
+  let p: Persisted = { phase: "Pending", epochAllocated: false, phaseStartedAt: 0 };
   const violations: string[] = [];
   for (const t of [
     ...ticks,
@@ -97,15 +109,17 @@ function simulate(ticks: Tick[], type: PromotionFacts["type"]) {
     w.oldReachable = t.reachable;
     if (oldWritable(w)) w.oldWrites++;
     if (t.catchUp && !targetWritable(w)) w.replayed = w.oldWrites;
-    // The hub renews the old primary's Lease until Fencing begins (only while it can reach it).
-    if (p.phase === "Pending" && w.oldReachable) w.leaseLastRenewedAt = w.now;
-    // The agent fences its own region when its Lease goes unrenewed for the renew deadline.
-    if (w.now - w.leaseLastRenewedAt >= renewDeadlineSeconds * 1000) w.oldFenced = true;
+    // The old region's agent renews its region Lease while it reaches the hub, fences at once on
+    // seeing the handover, and fences when its Lease goes unrenewed for the renew deadline.
+    if (w.oldReachable) w.leaseLastRenewedAt = w.now;
+    if (w.oldReachable && p.epochAllocated) w.oldFenced = true;
+    if (w.now - w.leaseLastRenewedAt >= timing.renewDeadlineMs) w.oldFenced = true;
 
     if (t.crash === "beforePersist") continue;
     const step = nextStep(facts(w, p, type));
     if (step.phase !== p.phase) {
       p = {
+        ...p,
         phase: step.phase,
         startedAt: p.startedAt ?? (p.phase === "Pending" ? w.now : undefined),
         phaseStartedAt: w.now,
@@ -113,6 +127,9 @@ function simulate(ticks: Tick[], type: PromotionFacts["type"]) {
     }
     if (t.crash === "beforeAction") continue;
     switch (step.action) {
+      case "allocateEpoch":
+        p = { ...p, epochAllocated: true };
+        break;
       case "fence":
         if (!w.oldReachable) violations.push("fenced through an unreachable connection");
         w.oldFenced = true;
@@ -160,7 +177,7 @@ describe("ReplicaPromotion steps under crashes and partitions", () => {
   it("waits for approval, and fails with the target's problem instead of acting", () => {
     const base = facts(
       { ...fresh, now: 0, oldReachable: true },
-      { phase: "Pending", phaseStartedAt: 0 },
+      { phase: "Pending", epochAllocated: false, phaseStartedAt: 0 },
       "Failover",
     );
     expect(nextStep({ ...base, approved: false })).toMatchObject({
@@ -184,28 +201,43 @@ describe("ReplicaPromotion steps under crashes and partitions", () => {
   it("a dry run passes every check and does nothing", () => {
     const f = facts(
       { ...fresh, now: 0, oldReachable: false },
-      { phase: "Pending", phaseStartedAt: 0 },
+      { phase: "Pending", epochAllocated: false, phaseStartedAt: 0 },
       "Switchover",
     );
     const step = nextStep({ ...f, dryRun: true });
     expect(step).toMatchObject({ phase: "Succeeded", action: "none", reason: "DryRunCompleted" });
-    expect(step.message).toContain("wait 17 s for its Lease to lapse");
+    expect(step.message).toContain("unrenewed 18 s and a majority votes");
   });
 
-  it("does not promote before the unreachable primary's lease and margin have passed", () => {
+  it("does not promote an unreachable primary away before the quorum rule allows it", () => {
     const f = facts(
-      { ...fresh, now: 16_999, oldReachable: false },
-      { phase: "Fencing", startedAt: 0, phaseStartedAt: 0 },
+      { ...fresh, now: 17_749, oldReachable: false },
+      { phase: "Fencing", epochAllocated: true, startedAt: 0, phaseStartedAt: 0 },
       "Failover",
     );
-    expect(nextStep(f)).toMatchObject({ phase: "Fencing", action: "none", requeueAfterMs: 1 });
-    expect(nextStep({ ...f, now: 17_000 })).toMatchObject({ phase: "Promoting", reason: "LeaseExpired" });
+    expect(nextStep(f)).toMatchObject({ phase: "Fencing", action: "none" });
+    expect(
+      nextStep(
+        facts(
+          { ...fresh, now: 17_750, oldReachable: false },
+          { phase: "Fencing", epochAllocated: true, startedAt: 0, phaseStartedAt: 0 },
+          "Failover",
+        ),
+      ),
+    ).toMatchObject({ phase: "Promoting", reason: "LeaseExpired" });
+  });
+
+  it("takes the epoch before fencing, and stands down when another promotion took it", () => {
+    const f = facts({ ...fresh }, { phase: "Pending", epochAllocated: false, phaseStartedAt: 0 }, "Failover");
+    expect(nextStep(f)).toMatchObject({ phase: "Pending", action: "allocateEpoch" });
+    expect(nextStep({ ...f, epoch: "mine" })).toMatchObject({ phase: "Fencing" });
+    expect(nextStep({ ...f, epoch: "taken" })).toMatchObject({ phase: "Aborted", reason: "EpochTaken" });
   });
 
   it("times out cleanly before promotion, never after it", () => {
     const f = facts(
       { ...fresh, now: 61_000, oldReachable: true },
-      { phase: "Promoting", startedAt: 0, phaseStartedAt: 0 },
+      { phase: "Promoting", epochAllocated: true, startedAt: 0, phaseStartedAt: 0 },
       "Switchover",
     );
     expect(nextStep({ ...f, timeoutSeconds: 60 })).toMatchObject({
