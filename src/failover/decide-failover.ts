@@ -36,7 +36,7 @@ export interface FailoverInputs {
 
 export type FailoverDecision =
   | { failover: false; reason: Reason; message: string }
-  | { failover: true; target: string; approved: boolean; reason: Reason; message: string };
+  | { failover: true; from: string; target: string; approved: boolean; reason: Reason; message: string };
 
 const hold = (reason: Reason, message: string): FailoverDecision => ({ failover: false, reason, message });
 
@@ -120,6 +120,7 @@ export function decideFailover(i: FailoverInputs): FailoverDecision {
   const approved = i.mode === "Automatic";
   return {
     failover: true,
+    from: i.primary,
     target: target.name,
     approved,
     reason: approved ? Reason.AutomaticPolicy : Reason.AwaitingApproval,

@@ -1,4 +1,4 @@
-import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
+import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { apiVersion, group, version } from "../../api/group.ts";
 import type {
   FailoverPolicy,
@@ -7,7 +7,10 @@ import type {
   ReplicaPromotion,
 } from "../../api/types.generated.ts";
 import type { FailoverInputs } from "../../failover/decide-failover.ts";
+import type { PromotionFact, PromotionToStart, StartInputs } from "../../failover/decide-start.ts";
+import { isConflict, isNotFound } from "../../runtime/api-errors.ts";
 import type { Informer } from "../../runtime/informer.ts";
+import { failoverFieldManager } from "../../runtime/status-writer.ts";
 
 const terminal = new Set(["Succeeded", "Failed", "Aborted"]);
 
@@ -60,36 +63,138 @@ export function failoverInputs(
   };
 }
 
+/** The app's promotions (any phase) as the start decision reads them. */
+export function promotionFacts(promotions: ReplicaPromotion[], app: RegionalApp): PromotionFact[] {
+  return promotions
+    .filter((p) => p.spec.appRef.name === app.metadata?.name)
+    .map((p) => ({
+      name: p.metadata?.name ?? "",
+      type: p.spec.type,
+      targetRegion: p.spec.targetRegion,
+      phase: p.status?.phase,
+      dryRun: p.spec.dryRun ?? false,
+      ...(p.status?.epoch === undefined ? {} : { epoch: p.status.epoch }),
+      ...(p.metadata?.creationTimestamp
+        ? { createdAt: Date.parse(String(p.metadata.creationTimestamp)) }
+        : {}),
+    }));
+}
+
+/** The inputs of decideStart from one read of the app and its promotions. */
+export function startInputs(
+  app: RegionalApp,
+  policy: FailoverPolicy,
+  promotions: ReplicaPromotion[],
+  failover: FailoverInputs,
+  now: number,
+): StartInputs {
+  const { primary: _p, promotionInProgress: _r, lastFailoverAt: _l, now: _n, ...rules } = failover;
+  const started = app.status?.lastFailover?.startedAt;
+  return {
+    app: app.metadata?.name ?? "",
+    specPrimary: app.spec.primaryRegion,
+    lastAppliedPrimary: app.status?.lastAppliedPrimaryRegion,
+    currentPrimary: app.status?.currentPrimary,
+    epoch: app.status?.epoch ?? 0,
+    handover: app.status?.handover,
+    ...(started ? { lastFailoverAt: Date.parse(started) } : {}),
+    promotions: promotionFacts(promotions, app),
+    failbackMode: policy.spec.failback.mode,
+    failover: rules,
+    now,
+  };
+}
+
+/** The app and its promotions read from the API server itself, not from a cache. */
+export async function readFresh(
+  hub: KubeConfig,
+  namespace: string,
+  name: string,
+): Promise<{ app: RegionalApp; promotions: ReplicaPromotion[] } | undefined> {
+  const api = hub.makeApiClient(CustomObjectsApi);
+  let app: RegionalApp;
+  try {
+    app = (await api.getNamespacedCustomObject({
+      group,
+      version,
+      namespace,
+      plural: "regionalapps",
+      name,
+    })) as RegionalApp;
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+  const list = (await api.listNamespacedCustomObject({
+    group,
+    version,
+    namespace,
+    plural: "replicapromotions",
+  })) as {
+    items: ReplicaPromotion[];
+  };
+  return { app, promotions: list.items.filter((p) => p.spec.appRef.name === name) };
+}
+
 /**
- * Creates the ReplicaPromotion that records and drives a failover or switchover. Its name is
- * derived from the app's epoch and its count of promotions, so a retried reconcile finds the one it
- * made (AlreadyExists) instead of starting a second.
+ * Records status.lastAppliedPrimaryRegion as of the read at `resourceVersion` (a conflict if the
+ * app changed since, and the next reconcile decides again). A merge patch under the failover
+ * field manager: the promotion controller's server-side applies of currentPrimary/epoch/
+ * lastFailover (same manager, operation Apply) then never remove it.
+ */
+export async function recordAppliedPrimary(hub: KubeConfig, app: RegionalApp, value: string): Promise<void> {
+  await hub.makeApiClient(CustomObjectsApi).patchNamespacedCustomObjectStatus(
+    {
+      group,
+      version,
+      namespace: app.metadata?.namespace ?? "",
+      plural: "regionalapps",
+      name: app.metadata?.name ?? "",
+      body: {
+        metadata: { resourceVersion: app.metadata?.resourceVersion },
+        status: { lastAppliedPrimaryRegion: value },
+      },
+      fieldManager: failoverFieldManager,
+    },
+    setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+  );
+}
+
+/**
+ * Creates the ReplicaPromotion that records and drives a failover or switchover, under the name
+ * the decision derived from fresh facts (epoch and count of the app's promotions), so a retried
+ * reconcile finds the one it made (AlreadyExists) instead of starting a second.
  */
 export async function createPromotion(
   hub: KubeConfig,
-  promotions: Informer<ReplicaPromotion>,
   app: RegionalApp,
-  spec: { type: "Failover" | "Switchover"; targetRegion: string; approved: boolean; reason: string },
+  p: PromotionToStart,
 ): Promise<string> {
   const namespace = app.metadata?.namespace ?? "";
   const appName = app.metadata?.name ?? "";
-  const count = promotions.list(namespace).filter((p) => p.spec.appRef.name === appName).length;
-  const name = `${appName}-${spec.type.toLowerCase()}-${(app.status?.epoch ?? 0) + 1}-${count + 1}`;
   const body = {
     apiVersion,
     kind: "ReplicaPromotion",
     metadata: {
-      name,
+      name: p.name,
       namespace,
       ownerReferences: [{ apiVersion, kind: "RegionalApp", name: appName, uid: app.metadata?.uid ?? "" }],
     },
-    spec: { appRef: { name: appName }, allowDataLoss: false, dryRun: false, ...spec },
+    spec: {
+      appRef: { name: appName },
+      targetRegion: p.targetRegion,
+      type: p.type,
+      approved: p.approved,
+      reason: p.reason,
+      allowDataLoss: false,
+      dryRun: false,
+    },
   };
   await hub
     .makeApiClient(CustomObjectsApi)
     .createNamespacedCustomObject({ group, version, namespace, plural: "replicapromotions", body })
-    .catch((err: { code?: number }) => {
-      if (err.code !== 409) throw err;
+    .catch((err: unknown) => {
+      if (!isConflict(err)) throw err;
     });
-  return name;
+  return p.name;
 }

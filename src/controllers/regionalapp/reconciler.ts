@@ -2,12 +2,9 @@ import { apiVersion, group, version } from "../../api/group.ts";
 import { Reason } from "../../api/reasons.ts";
 import type { FailoverPolicy, MemberCluster, Region, RegionalApp } from "../../api/types.generated.ts";
 import { DnsError } from "../../dns/provider.ts";
-import {
-  decideFailover,
-  disqualification,
-  type FailoverDecision,
-  type FailoverInputs,
-} from "../../failover/decide-failover.ts";
+import { decideFailover, disqualification, type FailoverInputs } from "../../failover/decide-failover.ts";
+import { decideStart, type StartDecision } from "../../failover/decide-start.ts";
+import { describeApiError, isConflict } from "../../runtime/api-errors.ts";
 import type { ReconcileContext, Reconciler } from "../../runtime/controller.ts";
 import { ConfigurationError } from "../../runtime/errors.ts";
 import type { EventSubject } from "../../runtime/events.ts";
@@ -18,9 +15,15 @@ import { DnsPreflight } from "./dns-preflight.ts";
 import { DnsSync } from "./dns-sync.ts";
 import { probeEndpoint } from "./endpoint-probe.ts";
 import { nextRegionHealth, observationDue, observeRegion, type RegionHealth } from "./health.ts";
-import { LeaseRenewer } from "./lease-renewal.ts";
 import type { RegionalAppMetrics } from "./metrics.ts";
-import { activePromotions, createPromotion, failoverInputs } from "./promotions.ts";
+import {
+  activePromotions,
+  createPromotion,
+  failoverInputs,
+  readFresh,
+  recordAppliedPrimary,
+  startInputs,
+} from "./promotions.ts";
 import { ReplicationLagTracker } from "./replication.ts";
 import { healthStatus, policyMissingStatus, type RegionView, statusChanged } from "./status.ts";
 
@@ -36,15 +39,16 @@ const appResource = { group, version, kind: "RegionalApp", plural: "regionalapps
 /**
  * The observe-and-record half for a RegionalApp: once per health-check interval it observes every
  * region (cluster probe, workload from the member cluster's cache, optional HTTP endpoint),
- * applies the policy's thresholds, and records region health, Ready/Degraded/FailoverReady,
- * Events on every flip, and meridian_region_healthy.
+ * applies the policy's thresholds, and records region health, Ready/Degraded/FailoverReady/
+ * PrimaryAsSpecified, Events on every flip, and meridian_region_healthy. It starts a
+ * ReplicaPromotion when decideStart says so, on the app and promotions read fresh. It renews
+ * nothing: region Leases are the agents' (DESIGN "3. Fence").
  */
 export class RegionalAppReconciler implements Reconciler {
   readonly name = "regionalapp";
   private readonly deps: RegionalAppDeps;
   private readonly tracked = new Map<string, Map<string, Tracked>>();
   private readonly lag = new ReplicationLagTracker();
-  private readonly leases = new LeaseRenewer();
   private readonly dnsPreflight = new DnsPreflight();
   private readonly dnsSync = new DnsSync();
 
@@ -151,14 +155,10 @@ export class RegionalAppReconciler implements Reconciler {
         failoverFieldManager,
       );
     }
-    // Renewals stop the moment a promotion starts fencing (one awaiting approval still renews).
-    const fencing = active.some((p) => (p.status?.phase ?? "Pending") !== "Pending");
-    if (!ctx.signal.aborted && !fencing)
-      await this.leases.renew(key, app, policy, primary, this.deps.registry, nowMs, ctx.log);
     if (!ctx.signal.aborted && active.length === 0) {
       await this.syncDns(key, app, policy, primary, views, subject, ctx, nowMs);
-      await this.startPromotion(app, decision, subject, ctx);
     }
+    if (!ctx.signal.aborted) await this.startPromotion(app, policy, inputs, views, subject, ctx, nowMs);
     return { requeueAfterMs: Math.min(intervalSeconds, policy.spec.fencing.retryPeriodSeconds) * 1000 };
   }
 
@@ -193,47 +193,85 @@ export class RegionalAppReconciler implements Reconciler {
   }
 
   /**
-   * A changed spec.primaryRegion is a planned switchover; an unhealthy primary, within the
-   * policy's rules, an automatic failover. Either way a ReplicaPromotion records and drives it.
+   * Starts the promotion decideStart calls for. The cache only gates: when it suggests nothing to
+   * do, nothing is read; otherwise the app and its promotions are read fresh from the API server
+   * and the decision taken again on those, and only that decision acts (a cache a moment old
+   * never starts a promotion). A Switchover from Git is created before spec.primaryRegion is
+   * recorded as acted upon, so a crash in between retries the switchover rather than losing it.
    */
   private async startPromotion(
-    app: RegionalApp,
-    decision: FailoverDecision,
+    cachedApp: RegionalApp,
+    policy: FailoverPolicy,
+    cachedFailover: FailoverInputs,
+    views: RegionView[],
     subject: EventSubject,
     ctx: ReconcileContext,
+    nowMs: number,
   ): Promise<void> {
-    const current = app.status?.currentPrimary ?? app.spec.primaryRegion;
-    let spec:
-      | { type: "Failover" | "Switchover"; targetRegion: string; approved: boolean; reason: string }
-      | undefined;
-    if (app.spec.primaryRegion !== current) {
-      spec = {
-        type: "Switchover",
-        targetRegion: app.spec.primaryRegion,
-        approved: true,
-        reason: `spec.primaryRegion changed from ${current} to ${app.spec.primaryRegion}`,
-      };
-    } else if (decision.failover) {
-      spec = {
-        type: "Failover",
-        targetRegion: decision.target,
-        approved: decision.approved,
-        reason: decision.message,
-      };
-    } else if (decision.reason !== Reason.PrimaryHealthy) {
-      // The primary is down but a safety rule holds the failover back: say so, once per cause.
-      await this.deps.events.record(subject, "Warning", decision.reason, "Failover", decision.message);
-    }
-    if (!spec) return;
-    const name = await createPromotion(this.deps.hub, this.deps.promotions, app, spec);
-    ctx.log.info({ promotion: name, type: spec.type, target: spec.targetRegion }, spec.reason);
-    await this.deps.events.record(
-      subject,
-      "Warning",
-      spec.type === "Failover" ? Reason.PrimaryUnhealthy : Reason.ApprovedInSpec,
-      "Promote",
-      `${spec.type} to ${spec.targetRegion} started as ReplicaPromotion ${name}: ${spec.reason}`,
+    const namespace = cachedApp.metadata?.namespace ?? "";
+    const name = cachedApp.metadata?.name ?? "";
+    const cached = decideStart(
+      startInputs(cachedApp, policy, this.deps.promotions.list(namespace), cachedFailover, nowMs),
     );
+    if (!cached.promotion && cached.record === undefined) {
+      // The primary is down but a safety rule holds the failover back: say so, once per cause.
+      if (cached.check === "AutomaticFailover" && cached.reason !== Reason.PrimaryHealthy) {
+        await this.deps.events.record(subject, "Warning", cached.reason, "Failover", cached.message);
+      }
+      return;
+    }
+    const fresh = await readFresh(this.deps.hub, namespace, name);
+    if (!fresh || ctx.signal.aborted) return;
+    const freshPrimary = fresh.app.status?.currentPrimary ?? fresh.app.spec.primaryRegion;
+    const cachedPrimary = cachedFailover.primary;
+    const freshFailover = failoverInputs(
+      fresh.app,
+      policy,
+      this.deps.clusters,
+      views,
+      false, // decideStart's first check looks at the fresh promotions itself
+      nowMs,
+    );
+    const d: StartDecision = decideStart(
+      startInputs(fresh.app, policy, fresh.promotions, freshFailover, nowMs),
+    );
+    ctx.log.debug({ check: d.check, reason: d.reason }, d.message);
+    if (d.promotion?.type === "Failover" && freshPrimary !== cachedPrimary) {
+      // Lag was measured against the cached primary, which is no longer the primary: wait for the
+      // cache (the next reconcile measures against the right one).
+      ctx.log.info(
+        { cachedPrimary, freshPrimary },
+        "the cache is behind the app's primary; deciding next time",
+      );
+      return;
+    }
+    if (d.promotion) {
+      const p = d.promotion;
+      await createPromotion(this.deps.hub, fresh.app, p);
+      ctx.log.info(
+        { promotion: p.name, type: p.type, from: p.fromRegion, target: p.targetRegion },
+        d.message,
+      );
+      await this.deps.events.record(
+        subject,
+        "Warning",
+        p.type === "Failover" ? Reason.PrimaryUnhealthy : Reason.PrimaryRegionChanged,
+        "Promote",
+        `${p.type} from ${p.fromRegion} to ${p.targetRegion} started as ReplicaPromotion ${p.name}: ${d.message}`,
+      );
+    }
+    if (d.record !== undefined && !ctx.signal.aborted) {
+      try {
+        await recordAppliedPrimary(this.deps.hub, fresh.app, d.record);
+      } catch (err) {
+        // The app changed since the read: the next reconcile decides again on what it is now.
+        if (!isConflict(err)) throw err;
+        ctx.log.info(
+          { err: describeApiError(err) },
+          "app changed before lastAppliedPrimaryRegion was written",
+        );
+      }
+    }
   }
 
   /** The tracked state of an app, seeded from its status after a restart or a change of leader. */
@@ -263,7 +301,6 @@ export class RegionalAppReconciler implements Reconciler {
     }
     this.tracked.delete(key);
     this.lag.forget(key);
-    this.leases.forget(key);
     this.dnsPreflight.forget(key);
     this.dnsSync.forget(key);
   }

@@ -20,7 +20,7 @@ export interface RegionView extends RegionHealth {
 
 /**
  * The health part of RegionalApp.status: per-region verdicts, `healthyRegions`, and the Ready,
- * Degraded, FailoverReady and FailoverInProgress conditions. The failover fields (currentPrimary,
+ * Degraded, FailoverReady, FailoverInProgress and PrimaryAsSpecified conditions. The failover fields (currentPrimary,
  * epoch, lastFailover) are not part of it: they have their own writer (failoverFieldManager).
  */
 export function healthStatus(
@@ -126,6 +126,8 @@ export function healthStatus(
   if (dns)
     set(RegionalAppCondition.DnsReady, { status: dns.status, reason: dns.reason, message: dns.message });
 
+  set(RegionalAppCondition.PrimaryAsSpecified, primaryAsSpecified(app));
+
   if (activePromotion) {
     set(RegionalAppCondition.FailoverInProgress, {
       status: "True",
@@ -146,6 +148,50 @@ export function healthStatus(
     regions: regions.map(regionStatus),
     conditions,
   };
+}
+
+/**
+ * Whether the primary is the region spec.primaryRegion prefers, and when not, what to do about it.
+ * After an automatic failover the two differ until someone decides (failback is Manual): accept
+ * the new primary in Git, or go back once the old region's database is a replica again.
+ */
+export function primaryAsSpecified(app: RegionalApp): {
+  status: "True" | "False";
+  reason: Reason;
+  message: string;
+} {
+  const spec = app.spec.primaryRegion;
+  const status = app.status ?? {};
+  const current = status.currentPrimary ?? spec;
+  if (current === spec) {
+    return {
+      status: "True",
+      reason: Reason.PrimaryMatchesSpec,
+      message: `the primary is ${current}, as spec.primaryRegion says`,
+    };
+  }
+  const last = status.lastFailover;
+  const applied = status.lastAppliedPrimaryRegion;
+  let message: string;
+  if (applied !== undefined && applied !== spec) {
+    message = `spec.primaryRegion changed from ${applied} to ${spec}; the primary is still ${current} while the switchover is decided or runs`;
+  } else if (last?.type === "Failover" && last.to === current) {
+    const where = [
+      last.epoch !== undefined ? ` at epoch ${last.epoch}` : "",
+      last.promotionRef ? ` (ReplicaPromotion ${last.promotionRef})` : "",
+    ].join("");
+    message =
+      `${last.from ?? "the primary"} failed over to ${current}${where}; spec.primaryRegion still prefers ${spec}. ` +
+      `To keep ${current}, set spec.primaryRegion: ${current} in Git; to go back once ${spec}'s database is rebuilt as a replica, ` +
+      `do the same with ${spec} after setting it, or create a Switchover ReplicaPromotion`;
+  } else {
+    message =
+      `the primary is ${current} but spec.primaryRegion says ${spec}, and a move to ${spec} did not complete` +
+      `${last?.promotionRef ? ` (last promotion: ReplicaPromotion ${last.promotionRef})` : ""}. ` +
+      `To keep ${current}, set spec.primaryRegion: ${current} in Git; to try ${spec} again, create a Switchover ReplicaPromotion ` +
+      `to ${spec}, or set spec.primaryRegion: ${current} and then ${spec} again`;
+  }
+  return { status: "False", reason: Reason.PrimaryDiffersFromSpec, message };
 }
 
 function regionStatus(r: RegionView): RegionStatus {
