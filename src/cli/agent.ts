@@ -7,27 +7,31 @@ import { createLogger } from "../runtime/logger.ts";
 import { numericFlag } from "./flags.ts";
 
 export const agentUsage = `usage: meridian agent [flags]
-  --region NAME                  this member cluster's region, as the hub names it in the Lease's holderIdentity (required)
-  --hub-url URL                  the hub API server's base URL; reachable = GET <URL>/readyz answers at all (required)
-  --peer URL                     another region's agent, e.g. http://agent.eu-west:8081 (repeatable)
-  --listen-port N                port of GET /v1/hub-reachable, which peers ask (default 8081)
+  --cluster NAME                 the MemberCluster this agent guards, as the hub names it (required)
+  --hub-kubeconfig FILE          kubeconfig of the hub cluster: region Lease, RegionalApps, policies (required)
+  --hub-namespace NAME           hub namespace of the region Leases (default meridian-system)
+  --state-namespace NAME         member-cluster namespace of the agent's ConfigMap meridian-agent-<cluster> (default meridian-system)
+  --peer URL                     another member cluster's agent, e.g. http://agent.eu-west:8081 (repeatable)
+  --listen-port N                port of GET /v1/promise, which peers ask (default 8081)
   --metrics-port N               port of /healthz, /readyz and /metrics (default 8080)
-  --check-interval-seconds N     how often Leases are checked and the hub probed (default 1)
-  --hub-timeout-seconds N        hub probe timeout (default 1)
+  --check-interval-seconds N     how often every guarded app is decided (default 0.25)
   --peer-timeout-seconds N       how long a peer may take to answer (default 1)
 The member cluster is reached through $KUBECONFIG, ~/.kube/config or the in-cluster service account.
-See docs/agent.md for the failsafe and the RBAC the agent needs.`;
+See docs/fencing.md ("The agent") for the protocol, the RBAC it needs and its metrics.`;
 
 const options = {
-  region: { type: "string" },
-  "hub-url": { type: "string" },
+  cluster: { type: "string" },
+  "hub-kubeconfig": { type: "string" },
+  "hub-namespace": { type: "string", default: "meridian-system" },
+  "state-namespace": { type: "string", default: "meridian-system" },
   peer: { type: "string", multiple: true },
   "listen-port": { type: "string", default: "8081" },
   "metrics-port": { type: "string", default: "8080" },
-  "check-interval-seconds": { type: "string", default: "1" },
-  "hub-timeout-seconds": { type: "string", default: "1" },
+  "check-interval-seconds": { type: "string", default: "0.25" },
   "peer-timeout-seconds": { type: "string", default: "1" },
 } as const;
+
+const dnsLabel = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
 /** Parses the flags; throws a message naming the bad flag. */
 export function parseAgentArgs(argv: string[]) {
@@ -39,16 +43,21 @@ export function parseAgentArgs(argv: string[]) {
     }
     return raw;
   };
-  if (!values.region) throw new Error("--region is required");
-  if (!values["hub-url"]) throw new Error("--hub-url is required");
+  const name = (flag: "cluster" | "hub-namespace" | "state-namespace", raw: string): string => {
+    if (!dnsLabel.test(raw)) throw new Error(`--${flag} must be a Kubernetes object name, got "${raw}"`);
+    return raw;
+  };
+  if (!values.cluster) throw new Error("--cluster is required");
+  if (!values["hub-kubeconfig"]) throw new Error("--hub-kubeconfig is required");
   return {
-    region: values.region,
-    hubUrl: url("hub-url", values["hub-url"]),
+    cluster: name("cluster", values.cluster),
+    hubKubeconfig: values["hub-kubeconfig"],
+    hubNamespace: name("hub-namespace", values["hub-namespace"]),
+    stateNamespace: name("state-namespace", values["state-namespace"]),
     peers: (values.peer ?? []).map((p) => url("peer", p)),
     listenPort: num("listen-port", 0),
     metricsPort: num("metrics-port", 0),
     checkIntervalMs: num("check-interval-seconds", 0.05) * 1000,
-    hubTimeoutMs: num("hub-timeout-seconds", 0.05) * 1000,
     peerTimeoutMs: num("peer-timeout-seconds", 0.05) * 1000,
   };
 }
@@ -57,18 +66,30 @@ export function parseAgentArgs(argv: string[]) {
 export async function runAgent(argv: string[]): Promise<number> {
   const args = parseAgentArgs(argv);
   const log = createLogger();
-  const kc = new KubeConfig();
-  kc.loadFromDefault();
+  const member = new KubeConfig();
+  member.loadFromDefault();
+  const hub = new KubeConfig();
+  try {
+    hub.loadFromFile(args.hubKubeconfig);
+  } catch (err) {
+    throw new Error(`--hub-kubeconfig ${args.hubKubeconfig}: ${(err as Error).message}`);
+  }
   const agent = new Agent({
     ...args,
-    kc,
+    member,
+    hub,
     log,
     promoter: new PostgresPromoter(),
-    instance: `${args.region}/${process.env.POD_NAME ?? hostname()}`,
+    instance: `${args.cluster}/${process.env.POD_NAME ?? hostname()}`,
   });
   await agent.start();
   log.info(
-    { region: args.region, hubUrl: args.hubUrl, peers: args.peers, listenPort: args.listenPort },
+    {
+      cluster: args.cluster,
+      hub: hub.getCurrentCluster()?.server,
+      peers: args.peers,
+      listenPort: args.listenPort,
+    },
     "agent started",
   );
   const signal = await new Promise<NodeJS.Signals>((resolve) => {

@@ -1,261 +1,235 @@
-// `meridian agent`: one per member cluster. It watches the fencing Leases the hub writes in its
-// cluster and fences its own region when the hub stops renewing (unless the failsafe holds) or
-// hands the app to another region. Design and deployment: docs/agent.md.
-
+// `meridian agent`: one per member cluster. It holds its region's Lease in the hub (renewing it by
+// compare-and-swap), watches the apps it guards in the hub, asks its peers for promises when it
+// cannot renew, and fences its own region's apps when the protocol says so. docs/fencing.md.
 import type { Server } from "node:http";
-import { CoordinationV1Api, type KubeConfig, type V1Lease } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { apiVersion } from "../api/group.ts";
 import { Reason } from "../api/reasons.ts";
+import type { FailoverPolicy, MemberCluster, RegionalApp } from "../api/types.generated.ts";
+import { meridianInformer } from "../controllers/hub-informers.ts";
 import type { Promoter } from "../promotion/promoter.ts";
-import { backoffDelay } from "../runtime/backoff.ts";
-import { EventRecorder, type EventSubject } from "../runtime/events.ts";
+import { describeApiError } from "../runtime/api-errors.ts";
+import { EventRecorder } from "../runtime/events.ts";
 import { startProbeServer } from "../runtime/http-server.ts";
-import { Informer } from "../runtime/informer.ts";
+import type { Informer } from "../runtime/informer.ts";
 import type { Logger } from "../runtime/logger.ts";
-import {
-  decideFence,
-  type FenceDecision,
-  FenceReason,
-  type LeaseFacts,
-  leaseLapsed,
-  type PeerAnswer,
-} from "./agent/decide.ts";
+import { appKey, type GuardedApp, guardedApps, type PersistedState } from "./agent/assignments.ts";
 import { RegionFencer } from "./agent/fence-region.ts";
-import { askPeer, HubProber } from "./agent/hub-reachability.ts";
-import { type LeaseView, leaseView } from "./agent/lease-view.ts";
+import { FenceLoop, realScheduler, type Scheduler } from "./agent/loop.ts";
 import { type AgentMetrics, createAgentMetrics } from "./agent/metrics.ts";
-import { startPeerServer } from "./agent/peer-server.ts";
-import { appLabel } from "./lease.ts";
+import { askPromise, startPeerServer } from "./agent/peer-server.ts";
+import { RegionLeaseClient } from "./agent/region-lease-client.ts";
+import { StateStore } from "./agent/state-store.ts";
+import { FenceReason } from "./protocol/agent-decision.ts";
 
 export interface AgentOptions {
-  /** The member cluster this agent guards. */
-  kc: KubeConfig;
-  region: string;
-  hubUrl: string;
+  /** The member cluster: workloads, database Secrets, the persisted state. */
+  member: KubeConfig;
+  /** The hub: the region Lease, RegionalApps, FailoverPolicies, MemberClusters, Events. */
+  hub: KubeConfig;
+  /** The MemberCluster this agent guards. */
+  cluster: string;
+  /** Where region Leases live in the hub. */
+  hubNamespace: string;
+  /** Where the agent's ConfigMap lives in the member cluster. */
+  stateNamespace: string;
   peers: string[];
   listenPort: number;
   metricsPort: number;
-  /** How often Leases are checked and the hub probed. */
   checkIntervalMs: number;
-  hubTimeoutMs: number;
-  peerTimeoutMs: number;
+  peerTimeoutMs?: number;
   promoter: Promoter;
   log: Logger;
   /** Names this process in Events (reportingInstance). */
   instance: string;
+  scheduler?: Scheduler;
 }
 
-/** What the agent remembers per Lease between checks. */
-interface LeaseState {
-  /** The newest epoch seen with this region as holder: a newer one for someone else is a handover. */
-  ownEpoch: number | undefined;
-  /** The epoch of the last completed fence: nothing more to do until the epoch grows. */
-  fencedEpoch: number | undefined;
-  fencing: boolean;
-  failures: number;
-  retryAt: number;
-  lastReason: FenceReason | undefined;
-}
-
-const leaseKey = (v: LeaseView) => `${v.namespace}/${v.name}`;
+/** How often the remembered database Secrets are read again, and the persisted state checked. */
+const refreshMs = 30_000;
 
 export class Agent {
-  readonly #opts: AgentOptions;
+  readonly #o: AgentOptions;
   readonly #log: Logger;
-  readonly #metrics: AgentMetrics = createAgentMetrics();
-  readonly #leases: Informer<V1Lease, LeaseView>;
-  readonly #hub: HubProber;
+  readonly #apps: Informer<RegionalApp>;
+  readonly #policies: Informer<FailoverPolicy>;
+  readonly #members: Informer<MemberCluster>;
+  readonly #lease: RegionLeaseClient;
+  readonly #store: StateStore;
   readonly #fencer: RegionFencer;
   readonly #events: EventRecorder<Reason>;
-  readonly #states = new Map<string, LeaseState>();
+  readonly #loop: FenceLoop;
+  readonly #metrics: AgentMetrics;
   readonly #servers: Server[] = [];
-  #timer: NodeJS.Timeout | undefined;
-  #checking = false;
-  #checkAgain = false;
+  #persisted: PersistedState | undefined;
+  #current: { apps: GuardedApp[]; members: string[] } | undefined;
+  #refreshTimer: NodeJS.Timeout | undefined;
 
   constructor(opts: AgentOptions) {
-    this.#opts = opts;
-    this.#log = opts.log.child({ region: opts.region });
-    const coordination = opts.kc.makeApiClient(CoordinationV1Api);
-    this.#leases = new Informer<V1Lease, LeaseView>({
-      kc: opts.kc,
-      path: `/apis/coordination.k8s.io/v1/leases?labelSelector=${encodeURIComponent(appLabel)}`,
-      list: () => coordination.listLeaseForAllNamespaces({ labelSelector: appLabel }),
-      log: this.#log.child({ watch: "Lease" }),
-      project: leaseView,
-      // Short, so that after the member API server comes back the agent relists soon.
-      maxBackoffMs: 5000,
-    });
-    this.#hub = new HubProber({
-      hubUrl: opts.hubUrl,
-      intervalMs: opts.checkIntervalMs,
-      timeoutMs: opts.hubTimeoutMs,
-      onResult: (reachable) => this.#metrics.hubReachable.set(reachable ? 1 : 0),
-    });
-    this.#fencer = new RegionFencer(opts.kc, opts.region, opts.promoter);
-    this.#events = new EventRecorder(opts.kc, {
+    this.#o = opts;
+    this.#log = opts.log.child({ cluster: opts.cluster });
+    this.#apps = meridianInformer<RegionalApp>(opts.hub, "regionalapps", this.#log);
+    this.#policies = meridianInformer<FailoverPolicy>(opts.hub, "failoverpolicies", this.#log);
+    this.#members = meridianInformer<MemberCluster>(opts.hub, "memberclusters", this.#log);
+    this.#lease = new RegionLeaseClient(opts.hub, opts.cluster, opts.hubNamespace);
+    this.#store = new StateStore(opts.member, opts.cluster, opts.stateNamespace);
+    this.#fencer = new RegionFencer(opts.member, opts.promoter);
+    this.#events = new EventRecorder(opts.hub, {
       controller: "meridian.dev/agent",
       instance: opts.instance,
       log: this.#log,
     });
+    this.#loop = new FenceLoop({
+      self: opts.cluster,
+      peers: opts.peers,
+      checkIntervalMs: opts.checkIntervalMs,
+      scheduler: opts.scheduler ?? realScheduler,
+      peerTimeoutMs: opts.peerTimeoutMs,
+      apps: () => this.#view().apps,
+      members: () => this.#view().members,
+      io: {
+        renew: (content, signal) => this.#lease.renew(content, signal),
+        askPromise,
+        fence: (app, scope, reason, epoch) => this.#fencer.fence(app, scope, reason, epoch),
+      },
+      hooks: {
+        onRenewal: (result, err) => {
+          this.#metrics.renewals.inc({ result });
+          if (result !== "success")
+            this.#log.debug({ result, err: err && describeApiError(err) }, "region Lease not renewed");
+        },
+        onDecision: (app, decision, previous) => this.#onDecision(app, decision, previous),
+        onFenced: (app, decision, epoch, detail) => {
+          this.#metrics.fenced.inc({ app: appKey(app) });
+          this.#log.info({ app: appKey(app), ...decision, epoch, detail }, "region fenced");
+          this.#event(app, "Normal", Reason.RegionFenced, `${decision.reason}: ${detail}`);
+        },
+        onFenceFailed: (app, decision, epoch, error, retryInMs) => {
+          this.#log.warn(
+            { app: appKey(app), ...decision, epoch, err: error, retryInMs },
+            "fence failed; retrying",
+          );
+          this.#event(app, "Warning", Reason.RegionFenceFailed, `${decision.reason}: ${error}`);
+        },
+      },
+    });
+    this.#metrics = createAgentMetrics(this.#loop);
+  }
+
+  get hubSynced(): boolean {
+    return this.#apps.hasSynced && this.#policies.hasSynced && this.#members.hasSynced;
   }
 
   async start(): Promise<void> {
-    this.#leases.onChange((view) => this.#observe(view));
-    this.#leases.onDelete((view) => this.#states.delete(leaseKey(view)));
-    await this.#hub.start();
+    try {
+      this.#persisted = await this.#store.load();
+      if (this.#persisted) {
+        this.#log.info(
+          { apps: this.#persisted.apps.map(appKey), members: this.#persisted.members },
+          "persisted assignments loaded",
+        );
+        for (const app of this.#persisted.apps) this.#remember(app);
+      }
+    } catch (err) {
+      this.#log.warn(
+        { err: describeApiError(err), configMap: this.#store.name },
+        "cannot read the persisted state",
+      );
+    }
+    const changed = () => this.#hubChanged();
+    this.#apps.onChange(changed);
+    this.#apps.onDelete(changed);
+    this.#policies.onChange(changed);
+    this.#policies.onDelete(changed);
+    this.#members.onChange(changed);
+    this.#members.onDelete(changed);
     this.#servers.push(
-      await startPeerServer(this.#opts.listenPort, () => this.#hub.reachable()),
+      await startPeerServer(this.#o.listenPort, () => this.#loop.givePromise()),
       await startProbeServer({
-        port: this.#opts.metricsPort,
+        port: this.#o.metricsPort,
         registry: this.#metrics.registry,
-        ready: () => this.#leases.hasSynced,
+        ready: () => this.hubSynced || this.#persisted !== undefined,
       }),
     );
-    await this.#leases.start();
-    this.#timer = setInterval(() => void this.#check(), this.#opts.checkIntervalMs);
+    this.#loop.start();
+    // Not awaited: with the hub out of reach a first list may hang, and the loop runs meanwhile.
+    for (const informer of [this.#apps, this.#policies, this.#members]) {
+      void informer.start().then(() => this.#hubChanged());
+    }
+    this.#refreshTimer = setInterval(() => {
+      for (const app of this.#view().apps) this.#remember(app);
+      void this.#persist();
+    }, refreshMs);
+    this.#refreshTimer.unref();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.#timer);
-    this.#hub.stop();
-    await this.#leases.stop();
+    clearInterval(this.#refreshTimer);
+    this.#loop.stop();
+    await Promise.all([this.#apps.stop(), this.#policies.stop(), this.#members.stop()]);
     await Promise.all(this.#servers.map((s) => new Promise((resolve) => s.close(resolve))));
   }
 
-  /** Every Lease change: remember our own epoch, and check at once (a handover fences now). */
-  #observe(view: LeaseView): void {
-    const state = this.#state(view);
-    if (view.holder === this.#opts.region) {
-      state.ownEpoch = Math.max(state.ownEpoch ?? view.epoch, view.epoch);
-      this.#fencer.rememberDatabase(view).catch((err: Error) => {
-        this.#log.debug({ lease: leaseKey(view), err: err.message }, "database Secret not readable yet");
-      });
-    }
-    void this.#check();
+  /** What the loop acts on: the hub's caches once all three synced, the persisted state before. */
+  #view(): { apps: GuardedApp[]; members: string[] } {
+    return this.#current ?? this.#persisted ?? { apps: [], members: [] };
   }
 
-  /** One pass over every Lease; peers are asked only when a Lease of ours has lapsed. */
-  async #check(): Promise<void> {
-    if (this.#checking) {
-      this.#checkAgain = true;
-      return;
-    }
-    this.#checking = true;
+  #hubChanged(): void {
+    if (!this.hubSynced) return;
+    const before = new Map((this.#current?.apps ?? []).map((a) => [appKey(a), JSON.stringify(a)]));
+    const apps = guardedApps(this.#apps.list(), this.#policies.list(), this.#o.cluster);
+    const members = this.#members
+      .list()
+      .map((m) => m.metadata?.name ?? "")
+      .filter(Boolean)
+      .sort();
+    this.#current = { apps, members };
+    for (const app of apps) if (before.get(appKey(app)) !== JSON.stringify(app)) this.#remember(app);
+    void this.#persist();
+    this.#loop.check(); // a handover fences at once
+  }
+
+  #remember(app: GuardedApp): void {
+    this.#fencer.remember(app).catch((err: Error) => {
+      this.#log.debug({ app: appKey(app), err: err.message }, "database Secret not readable yet");
+    });
+  }
+
+  async #persist(): Promise<void> {
+    if (!this.#current) return;
+    const state: PersistedState = { version: 1, members: this.#current.members, apps: this.#current.apps };
     try {
-      do {
-        this.#checkAgain = false;
-        const now = Date.now();
-        const pending = this.#leases.list().filter((v) => this.#mayAct(v, now));
-        const needPeers = pending.some((v) => leaseLapsed(this.#facts(v), now));
-        const peers = needPeers
-          ? await Promise.all(this.#opts.peers.map((p) => askPeer(p, this.#opts.peerTimeoutMs)))
-          : [];
-        // No fresh probe of our own counts as reaching the hub: an unknown never keeps a primary up.
-        const selfReachesHub = this.#hub.reachable() ?? true;
-        for (const view of pending) this.#decide(view, peers, selfReachesHub, now);
-      } while (this.#checkAgain);
-    } finally {
-      this.#checking = false;
+      if (await this.#store.save(state))
+        this.#log.debug({ configMap: this.#store.name }, "assignments persisted");
+    } catch (err) {
+      this.#log.warn(
+        { err: describeApiError(err), configMap: this.#store.name },
+        "cannot persist the assignments",
+      );
     }
   }
 
-  /** False while a fence runs, during a retry backoff, or when this epoch is already fenced. */
-  #mayAct(view: LeaseView, now: number): boolean {
-    const state = this.#state(view);
-    if (state.fencing || now < state.retryAt) return false;
-    return state.fencedEpoch === undefined || view.epoch > state.fencedEpoch;
-  }
-
-  #decide(view: LeaseView, peers: PeerAnswer[], selfReachesHub: boolean, now: number): void {
-    const state = this.#state(view);
-    const decision = decideFence(this.#facts(view), peers, selfReachesHub, now);
-    if (decision.reason !== state.lastReason) {
-      state.lastReason = decision.reason;
-      this.#onNewDecision(view, decision, peers);
-    }
-    if (decision.fence) void this.#fence(view, state, decision);
-  }
-
-  #onNewDecision(view: LeaseView, decision: FenceDecision, peers: PeerAnswer[]): void {
-    const fields = { lease: leaseKey(view), epoch: view.epoch, holder: view.holder, ...decision, peers };
-    if (decision.reason !== FenceReason.HubDownEverywhere) {
+  #onDecision(app: GuardedApp, decision: { fence: string; reason: FenceReason }, previous?: FenceReason) {
+    const fields = { app: appKey(app), ...decision, previous, assignment: app.assignment };
+    if (decision.reason !== FenceReason.FailsafePromised) {
       this.#log.info(fields, "fencing decision");
       return;
     }
-    const note = `Lease lapsed, but all ${peers.length} peer agents confirm the hub is unreachable: ${this.#opts.region} keeps serving (failsafe) until one of them reaches the hub`;
-    this.#log.warn(fields, note);
-    void this.#events.record(
-      this.#subject(view),
-      "Warning",
-      Reason.FailsafeKeepsPrimary,
-      "KeepServing",
-      note,
-    );
+    const note = `region Lease not renewed within the renew deadline, but peers promised that the hub cannot form a majority: ${this.#o.cluster} keeps serving (failsafe)`;
+    this.#log.warn({ ...fields, promises: this.#loop.promises() }, note);
+    this.#event(app, "Warning", Reason.FailsafeKeepsPrimary, note);
   }
 
-  async #fence(view: LeaseView, state: LeaseState, decision: FenceDecision): Promise<void> {
-    state.fencing = true;
-    const log = this.#log.child({ lease: leaseKey(view), app: view.app, epoch: view.epoch });
-    try {
-      const done = await this.#fencer.fence(view);
-      state.fencedEpoch = view.epoch;
-      state.failures = 0;
-      this.#metrics.fenced.inc({ app: view.app });
-      const note = `${decision.reason}: ${done.join("; ") || "nothing named on the Lease to fence"}`;
-      log.info({ reason: decision.reason, fenced: done }, "region fenced");
-      await this.#events.record(this.#subject(view), "Normal", Reason.RegionFenced, "Fence", note);
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      const retryInMs = backoffDelay(state.failures++, { baseMs: 500, maxMs: 30_000 });
-      state.retryAt = Date.now() + retryInMs;
-      log.warn({ reason: decision.reason, err: message, retryInMs }, "fence failed; retrying");
-      await this.#events.record(
-        this.#subject(view),
-        "Warning",
-        Reason.RegionFenceFailed,
-        "Fence",
-        `${decision.reason}: ${message}`,
-      );
-    } finally {
-      state.fencing = false;
-    }
-  }
-
-  #facts(view: LeaseView): LeaseFacts {
-    return {
-      region: this.#opts.region,
-      holder: view.holder,
-      epoch: view.epoch,
-      renewTimeMs: view.renewTimeMs,
-      renewDeadlineMs: view.renewDeadlineMs,
-      ownEpoch: this.#state(view).ownEpoch,
+  /** Events are about the RegionalApp, in its namespace of the hub (best effort: the hub may be unreachable). */
+  #event(app: GuardedApp, type: "Normal" | "Warning", reason: Reason, note: string): void {
+    const subject = {
+      apiVersion,
+      kind: "RegionalApp",
+      name: app.name,
+      namespace: app.namespace,
+      uid: app.uid,
     };
-  }
-
-  #state(view: LeaseView): LeaseState {
-    const key = leaseKey(view);
-    let state = this.#states.get(key);
-    if (!state) {
-      state = {
-        ownEpoch: undefined,
-        fencedEpoch: undefined,
-        fencing: false,
-        failures: 0,
-        retryAt: 0,
-        lastReason: undefined,
-      };
-      this.#states.set(key, state);
-    }
-    return state;
-  }
-
-  #subject(view: LeaseView): EventSubject {
-    return {
-      apiVersion: "coordination.k8s.io/v1",
-      kind: "Lease",
-      name: view.name,
-      namespace: view.namespace,
-      uid: view.uid,
-    };
+    void this.#events.record(subject, type, reason, "Fence", `${this.#o.cluster}: ${note}`);
   }
 }

@@ -1,4 +1,6 @@
-import { connect, createServer, type Server, type Socket } from "node:net";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { type MeridianProcess, spawnMeridian } from "./meridian-process.ts";
 import { freePort } from "./operator-process.ts";
 import type { Region } from "./testbed.ts";
@@ -7,64 +9,42 @@ import type { Region } from "./testbed.ts";
 export interface AgentProcess extends MeridianProcess {
   /** Its peer endpoint, the URL other agents take as --peer. */
   url: string;
+  metricsPort: number;
 }
 
 export interface AgentSettings {
-  region: string;
-  hubUrl: string;
+  /** The MemberCluster it guards (--cluster). */
+  cluster: string;
+  /** The hub as this agent reaches it: a Region whose kubeconfig may go through a FaultProxy (routeRegion). */
+  hub: Region;
+  hubNamespace?: string;
+  stateNamespace?: string;
   peers: string[];
   /** Chosen before any agent starts, since each agent names the others. */
   listenPort: number;
   checkIntervalSeconds?: number;
 }
 
-export async function startAgent(member: Region, settings: AgentSettings): Promise<AgentProcess> {
-  const metricsPort = await freePort();
-  const args = [
-    ...["agent", "--region", settings.region, "--hub-url", settings.hubUrl],
+/** The command line of `meridian agent` for `settings`; the hub kubeconfig is written to a temporary file. */
+export function agentArgs(settings: AgentSettings, metricsPort: number): string[] {
+  const hubKubeconfig = join(mkdtempSync(join(tmpdir(), "meridian-agent-hub-")), "kubeconfig");
+  writeFileSync(hubKubeconfig, settings.hub.kubeconfig);
+  return [
+    ...["agent", "--cluster", settings.cluster, "--hub-kubeconfig", hubKubeconfig],
+    ...["--hub-namespace", settings.hubNamespace ?? "meridian-system"],
+    ...["--state-namespace", settings.stateNamespace ?? "meridian-system"],
     ...settings.peers.flatMap((p) => ["--peer", p]),
     ...["--listen-port", String(settings.listenPort), "--metrics-port", String(metricsPort)],
     ...["--check-interval-seconds", String(settings.checkIntervalSeconds ?? 0.25)],
   ];
-  return { ...spawnMeridian(member, args, metricsPort), url: `http://127.0.0.1:${settings.listenPort}` };
 }
 
-/**
- * One agent's network path to the hub, which a test can reroute: a TCP forwarder on loopback to
- * `target` (an API server URL). Pointing it at a live API server while the real hub is stopped is
- * a partition that heals for that one agent only.
- */
-export interface HubLink {
-  url: string;
-  retarget(target: string): void;
-  close(): Promise<void>;
-}
-
-export async function startHubLink(target: string): Promise<HubLink> {
-  let to = new URL(target);
-  const open = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = connect(Number(to.port), to.hostname);
-    for (const s of [client, upstream]) {
-      open.add(s);
-      s.once("close", () => open.delete(s));
-    }
-    client.pipe(upstream).pipe(client);
-    // A refused upstream is a hub the agent cannot reach: it sees the connection drop.
-    upstream.on("error", () => client.destroy());
-    client.on("error", () => upstream.destroy());
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as { port: number };
+/** Starts the agent with `member`'s kubeconfig as $KUBECONFIG (the member cluster it guards). */
+export async function startAgent(member: Region, settings: AgentSettings): Promise<AgentProcess> {
+  const metricsPort = await freePort();
   return {
-    url: `${to.protocol}//127.0.0.1:${port}`,
-    retarget(next) {
-      to = new URL(next);
-    },
-    close: () =>
-      new Promise((r) => {
-        server.close(() => r());
-        for (const s of open) s.destroy();
-      }),
+    ...spawnMeridian(member, agentArgs(settings, metricsPort), metricsPort),
+    url: `http://127.0.0.1:${settings.listenPort}`,
+    metricsPort,
   };
 }

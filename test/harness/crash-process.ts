@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
-import type { AgentProcess, AgentSettings } from "./agent-process.ts";
+import { type AgentProcess, type AgentSettings, agentArgs } from "./agent-process.ts";
 import type { MeridianProcess } from "./meridian-process.ts";
 import { freePort, type OperatorProcess } from "./operator-process.ts";
 import type { Region } from "./testbed.ts";
@@ -177,14 +177,10 @@ export async function startAgentCrashingAt(
   env: Record<string, string> = {},
 ): Promise<AgentProcess & CrashableProcess> {
   const metricsPort = await freePort();
-  const args = [
-    ...["agent", "--region", settings.region, "--hub-url", settings.hubUrl],
-    ...settings.peers.flatMap((p) => ["--peer", p]),
-    ...["--listen-port", String(settings.listenPort), "--metrics-port", String(metricsPort)],
-    ...["--check-interval-seconds", String(settings.checkIntervalSeconds ?? 0.25)],
-  ];
+  const args = agentArgs(settings, metricsPort);
   return {
     ...spawnMeridianCrashing(member, args, metricsPort, crashAt, env),
     url: `http://127.0.0.1:${settings.listenPort}`,
+    metricsPort,
   };
 }

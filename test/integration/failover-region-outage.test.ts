@@ -32,16 +32,20 @@ beforeAll(async () => {
   const url = (port: number) => `http://127.0.0.1:${port}`;
   agents.push(
     await startAgent(primary, {
-      region: "us-east",
-      hubUrl: hub.server,
+      cluster: `${ns()}-us-east`,
+      hub,
+      hubNamespace: ns(),
+      stateNamespace: ns(),
       peers: [url(ports[1] as number)],
       listenPort: ports[0] as number,
     }),
   );
   agents.push(
     await startAgent(standby, {
-      region: "eu-west",
-      hubUrl: hub.server,
+      cluster: `${ns()}-eu-west`,
+      hub,
+      hubNamespace: ns(),
+      stateNamespace: ns(),
       peers: [url(ports[0] as number)],
       listenPort: ports[1] as number,
     }),

@@ -1,70 +1,87 @@
 import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
+import { DatabaseIsReplica, EpochTooOld } from "../../promotion/postgresql/errors.ts";
 import { parseDatabaseUri } from "../../promotion/postgresql/uri.ts";
-import type { Promoter } from "../../promotion/promoter.ts";
+import type { DatabaseEndpoint, Promoter } from "../../promotion/promoter.ts";
 import { describeApiError } from "../../runtime/api-errors.ts";
-import { formatWorkloadRef } from "../lease.ts";
+import { FenceReason } from "../protocol/agent-decision.ts";
 import { scaleToZero } from "../workload.ts";
-import type { LeaseView } from "./lease-view.ts";
+import type { GuardedApp } from "./assignments.ts";
+
+const formatWorkload = (w: GuardedApp["workload"]) => `${w.kind}/${w.namespace}/${w.name}`;
 
 /**
- * Fences one app in the agent's own region: scales its workload to zero and makes its database
- * refuse writes, at the Lease's epoch. Both are idempotent, and each is tried even when the other
- * fails: a missing Deployment must not keep the database open.
+ * Fences one app in the agent's own region: "app" scales its workload to zero and fences its
+ * database; "database" fences only a database that is a writable primary (a replica takes no
+ * writes). Both parts are idempotent, and each is tried even when the other fails.
  */
 export class RegionFencer {
   readonly #kc: KubeConfig;
-  readonly #region: string;
   readonly #promoter: Promoter;
-  /** Database uris by "namespace/secret", read while the API server answered. */
+  /** Database uris by "namespace/secret", read while the member API server answered. */
   readonly #uris = new Map<string, string>();
 
-  constructor(kc: KubeConfig, region: string, promoter: Promoter) {
-    this.#kc = kc;
-    this.#region = region;
+  constructor(member: KubeConfig, promoter: Promoter) {
+    this.#kc = member;
     this.#promoter = promoter;
   }
 
-  /**
-   * Reads the database Secret ahead of need: when the region is cut off, its own API server may be
-   * the part that is down, and the database must still be fenced.
-   */
-  async rememberDatabase(view: LeaseView): Promise<void> {
-    if (view.databaseSecret) await this.#databaseUri(view);
+  /** Reads the database Secret ahead of need: the member API server may be down when the fence is. */
+  async remember(app: GuardedApp): Promise<void> {
+    if (app.databaseSecret) await this.#databaseUri(app);
   }
 
-  /** Returns what it fenced, for the log and the Event; throws naming every part that failed. */
-  async fence(view: LeaseView): Promise<string[]> {
-    const results = await Promise.allSettled([this.#fenceWorkload(view), this.#fenceDatabase(view)]);
+  /** Returns what it did, for the log and the Event; throws naming every part that failed. */
+  async fence(
+    app: GuardedApp,
+    scope: "app" | "database",
+    reason: FenceReason,
+    epoch: number,
+  ): Promise<string> {
+    const parts = [this.#fenceDatabase(app, reason, epoch)];
+    if (scope === "app") parts.push(this.#fenceWorkload(app));
+    const results = await Promise.allSettled(parts);
     const failures = results.flatMap((r) => (r.status === "rejected" ? [describeApiError(r.reason)] : []));
     if (failures.length > 0) throw new Error(failures.join("; "));
-    return results.flatMap((r) => (r.status === "fulfilled" && r.value ? [r.value] : []));
+    const done = results.flatMap((r) => (r.status === "fulfilled" && r.value ? [r.value] : []));
+    return done.join("; ") || "nothing to fence (no database named for this region)";
   }
 
-  async #fenceWorkload(view: LeaseView): Promise<string | undefined> {
-    if (view.workloadAnnotationText === undefined) return undefined;
-    if (!view.workload) {
-      throw new Error(
-        `annotation meridian.dev/workload is "${view.workloadAnnotationText}"; expected Deployment/<namespace>/<name> or StatefulSet/<namespace>/<name>`,
-      );
-    }
-    const before = await scaleToZero(this.#kc, view.workload);
-    return `${formatWorkloadRef(view.workload)} scaled to 0 (had ${before})`;
+  async #fenceWorkload(app: GuardedApp): Promise<string> {
+    const before = await scaleToZero(this.#kc, app.workload);
+    return `${formatWorkload(app.workload)} scaled to 0 (had ${before})`;
   }
 
-  async #fenceDatabase(view: LeaseView): Promise<string | undefined> {
-    if (!view.databaseSecret) return undefined;
-    const uri = await this.#databaseUri(view);
-    await this.#promoter.fence({ region: this.#region, uri }, view.epoch);
-    return `database ${parseDatabaseUri(uri).redacted} fenced at epoch ${view.epoch}`;
-  }
-
-  /** The Secret's uri, read now, or as last read when the API server does not answer. */
-  async #databaseUri(view: LeaseView): Promise<string> {
-    const key = `${view.namespace}/${view.databaseSecret}`;
+  async #fenceDatabase(app: GuardedApp, reason: FenceReason, epoch: number): Promise<string | undefined> {
+    if (!app.databaseSecret) return undefined;
+    const uri = await this.#databaseUri(app);
+    const db: DatabaseEndpoint = { region: app.region, uri };
+    const where = `database ${parseDatabaseUri(uri).redacted}`;
     try {
-      const secret = await this.#kc
-        .makeApiClient(CoreV1Api)
-        .readNamespacedSecret({ name: view.databaseSecret ?? "", namespace: view.namespace });
+      await this.#promoter.fence(db, epoch);
+      return `${where} fenced at epoch ${epoch}`;
+    } catch (err) {
+      if (err instanceof DatabaseIsReplica) return `${where} is a replica: nothing to fence`;
+      if (!(err instanceof EpochTooOld)) throw err;
+      if (reason === FenceReason.HandedOver) {
+        // A later promotion: fenced already, or promoted here after this handover (then not ours to close).
+        if ((await this.#promoter.fenceState(db, err.recorded)).fenced)
+          return `${where} already fenced at epoch ${err.recorded}`;
+        throw err;
+      }
+      // Past the renew deadline nothing of the app may take writes here, whatever the agent last
+      // read: a promotion after that read recorded a newer epoch, and the fence uses it.
+      await this.#promoter.fence(db, err.recorded);
+      return `${where} fenced at its recorded epoch ${err.recorded} (newer than the agent's ${epoch})`;
+    }
+  }
+
+  /** The Secret's uri, read now, or as last read when the member API server does not answer. */
+  async #databaseUri(app: GuardedApp): Promise<string> {
+    const namespace = app.workload.namespace;
+    const name = app.databaseSecret ?? "";
+    const key = `${namespace}/${name}`;
+    try {
+      const secret = await this.#kc.makeApiClient(CoreV1Api).readNamespacedSecret({ name, namespace });
       const encoded = secret.data?.uri;
       if (!encoded) throw new Error(`Secret ${key} has no key "uri"`);
       const uri = Buffer.from(encoded, "base64").toString("utf8");
@@ -73,7 +90,9 @@ export class RegionFencer {
     } catch (err) {
       const remembered = this.#uris.get(key);
       if (remembered !== undefined) return remembered;
-      throw new Error(`cannot read the database Secret ${key}: ${describeApiError(err)}`);
+      throw new Error(
+        `cannot read the database Secret ${key} in the member cluster: ${describeApiError(err)}`,
+      );
     }
   }
 }
