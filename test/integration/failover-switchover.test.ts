@@ -15,9 +15,15 @@ beforeAll(async () => {
 
 describe("planned switchover from Git", () => {
   it("changing spec.primaryRegion switches over with zero acknowledged writes lost", async () => {
-    await pollUntil("FailoverReady", 30_000, async () => {
+    // A switchover is a *change* of spec.primaryRegion from the value last acted upon: wait until
+    // the operator has recorded us-east as that value (an edit before the app's first observation
+    // is recorded as its starting point, not acted upon).
+    await pollUntil("FailoverReady, us-east recorded", 30_000, async () => {
       const app = await getApp(hub, ns(), "checkout");
-      return app.status?.conditions?.find((c) => c.type === "FailoverReady")?.status === "True";
+      return (
+        app.status?.conditions?.find((c) => c.type === "FailoverReady")?.status === "True" &&
+        app.status?.lastAppliedPrimaryRegion === "us-east"
+      );
     });
     // An application writing the whole time, following DNS as its clients would.
     const writer = new SequenceWriter({ region: "us-east", appUri: get().bed.pg.primary.appUri });
@@ -67,5 +73,6 @@ describe("planned switchover from Git", () => {
       to: "eu-west",
       epoch: 1,
     });
+    expect(app.status?.lastAppliedPrimaryRegion).toBe("eu-west");
   });
 });
