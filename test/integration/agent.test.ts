@@ -51,9 +51,16 @@ beforeAll(async () => {
   await installCrds(hub);
   // Voters are every MemberCluster the agents know: leftovers of earlier files would change the count.
   const api = custom(hub);
-  const list = (await api.listClusterCustomObject({ group, version, plural: "memberclusters" })) as {
-    items: MemberCluster[];
-  };
+  // Just established, the CRD's storage may still answer 429 for a moment.
+  const list = await pollUntil(
+    "MemberClusters listed",
+    30_000,
+    async () =>
+      (await api.listClusterCustomObject({ group, version, plural: "memberclusters" })) as {
+        items: MemberCluster[];
+      },
+    500,
+  );
   for (const mc of list.items) {
     const name = mc.metadata?.name ?? "";
     await api.deleteClusterCustomObject({ group, version, plural: "memberclusters", name });
@@ -345,6 +352,7 @@ describe("meridian agent holds its region Lease in the hub and fences its own re
       fenced(app),
     );
     expect(await restarted.metric(fencedMetric(app))).toBe(1);
-    expect(restarted.logs.find((l) => l.msg === "region fenced")?.reason).toBe("RenewDeadlinePassed");
+    const fence = restarted.logs.find((l) => l.msg === "region fenced" && l.app === `${ns()}/${app.name}`);
+    expect(fence?.reason).toBe("RenewDeadlinePassed");
   });
 });
