@@ -174,7 +174,7 @@ export const Reason = {
   /** Writing the DNSEndpoint failed for another reason; the message carries the API server's. */
   DnsEndpointWriteFailed: "DnsEndpointWriteFailed",
 
-  // The per-region agent (src/fencing/agent), as Events on the fencing Lease.
+  // The per-region agent (src/fencing/agent), as Events on the RegionalApp in the hub.
   /** The agent scaled its region's workload to zero and fenced its database. */
   RegionFenced: "RegionFenced",
   /** A fence by the agent failed; it retries with backoff. The note says what failed. */
