@@ -203,6 +203,7 @@ describe("meridian agent holds its region Lease in the hub and fences its own re
   it("(a) renewing normally with a primary assigned: nothing fenced for 20 s, the Lease's resourceVersion keeps changing (workload only)", async () => {
     const app = await setUpApp("renewing", "fast", false);
     const { agent } = await agentFor(east);
+    await pollUntil("the region Lease created", 10_000, () => regionLease(east));
     const versions = new Set<string>();
     await holdsFor("workload serving", 20_000, async () => {
       const rv = (await regionLease(east)).metadata?.resourceVersion;
@@ -276,11 +277,18 @@ describe("meridian agent holds its region Lease in the hub and fences its own re
 
     // West's link heals: bound by its promise, it renews abstaining, so the hub cannot count its vote.
     w.proxy.pass();
-    const westLease = await pollUntil("west's Lease renewed, abstaining", 10_000, async () => {
-      const lease = await regionLease(west);
-      return lease.metadata?.annotations?.[abstainAnnotation] === "true" ? lease : undefined;
-    });
-    expect(westLease.metadata?.annotations?.[abstainAnnotation]).toBe("true");
+    const before = (await regionLease(west)).metadata?.resourceVersion;
+    await pollUntil(
+      "west renews again",
+      10_000,
+      async () => (await regionLease(west)).metadata?.resourceVersion !== before,
+    );
+    // Its promise binds it for a lease duration (12 s) after the last one it gave: it keeps abstaining.
+    await holdsFor(
+      "west abstains while bound by its promise",
+      4000,
+      async () => (await regionLease(west)).metadata?.annotations?.[abstainAnnotation] === "true",
+    );
     // West reaches the hub now and promises no more: east's promise runs out and east fences.
     await pollUntil("east fences once no promise covers it", 2 * failsafe.leaseDurationSeconds * 1000, () =>
       fenced(app),
@@ -345,13 +353,11 @@ describe("meridian agent holds its region Lease in the hub and fences its own re
     expect(await replicas(app)).toBe(2);
     const restarted = await start();
     agents.push(restarted);
-    await pollUntil("the new process loaded its persisted state", 10_000, () =>
-      restarted.logs.some((l) => l.msg === "persisted assignments loaded"),
-    );
     await pollUntil("workload fenced by the new process", fast.renewDeadlineSeconds * 1000 + 4000, () =>
       fenced(app),
     );
     expect(await restarted.metric(fencedMetric(app))).toBe(1);
+    expect(restarted.logs.some((l) => l.msg === "persisted assignments loaded")).toBe(true);
     const fence = restarted.logs.find((l) => l.msg === "region fenced" && l.app === `${ns()}/${app.name}`);
     expect(fence?.reason).toBe("RenewDeadlinePassed");
   });
