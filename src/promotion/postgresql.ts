@@ -7,6 +7,7 @@
 
 import { setTimeout as delay } from "node:timers/promises";
 import { type Client, escapeIdentifier } from "pg";
+import { crashPoint } from "../runtime/crash-point.ts";
 import { parseLsn } from "./lsn.ts";
 import {
   currentTimeline,
@@ -93,6 +94,8 @@ export class PostgresPromoter implements Promoter {
           `alter database ${escapeIdentifier(target.database)} with allow_connections false`,
         );
       });
+      // The gap the first design lost a failover in: connections refused, old sessions still open.
+      crashPoint("postgresql.after-close-connections");
       await this.#terminateSessions(client, target.database, epoch, where);
     });
   }
@@ -120,7 +123,11 @@ export class PostgresPromoter implements Promoter {
       async (client, target, where) => {
         const record = await readEpochRecord(client, target.database);
         refuseOlderEpoch(record, epoch, where); // before anything changes
-        if (await inRecovery(client)) await promoteReplica(client, waitSeconds, where);
+        if (await inRecovery(client)) {
+          await promoteReplica(client, waitSeconds, where);
+          // Promoted, not yet reopened: promotionState must say "not promoted" until the reopen.
+          crashPoint("postgresql.after-pg-promote");
+        }
         const timeline = await currentTimeline(client);
         // Promotion always starts a new timeline, so a record of a fence on this very timeline means
         // this server is the old primary itself, not a replica promoted after the fence replicated.
