@@ -31,7 +31,7 @@ export function timingOf(fencing: {
  * toward a majority. Short, because a promise must cover it *backwards* (see `promiseQuietMs`), and
  * the promise must be obtainable before the asker's renew deadline.
  */
-export const voterWindowMs = (t: FencingTiming) => Math.max(t.renewDeadlineMs / 4, minVoterWindowMs);
+export const voterWindowMs = (t: FencingTiming) => Math.max(t.renewDeadlineMs / 6, minVoterWindowMs);
 
 /** Room for a renewal and two of the hub's reads (every `hubReadIntervalMs`) inside any window. */
 const minVoterWindowMs = 2000;
