@@ -30,7 +30,11 @@ export class RegionFencer {
     if (app.databaseSecret) await this.#databaseUri(app);
   }
 
-  /** Returns what it did, for the log and the Event; throws naming every part that failed. */
+  /**
+   * Returns what it did, for the log and the Event; throws naming every part that failed — a
+   * WorkloadOnlyFailure when the database is fenced but the workload could not be scaled (its API
+   * server down, say): the database refusing writes is what the hub waits for.
+   */
   async fence(
     app: GuardedApp,
     scope: "app" | "database",
@@ -41,7 +45,10 @@ export class RegionFencer {
     if (scope === "app") parts.push(this.#fenceWorkload(app));
     const results = await Promise.allSettled(parts);
     const failures = results.flatMap((r) => (r.status === "rejected" ? [describeApiError(r.reason)] : []));
-    if (failures.length > 0) throw new Error(failures.join("; "));
+    const databaseFenced = results[0]?.status === "fulfilled" && app.databaseSecret !== undefined;
+    if (failures.length > 0) {
+      throw databaseFenced ? new WorkloadOnlyFailure(failures.join("; ")) : new Error(failures.join("; "));
+    }
     const done = results.flatMap((r) => (r.status === "fulfilled" && r.value ? [r.value] : []));
     return done.join("; ") || "nothing to fence (no database named for this region)";
   }
@@ -96,3 +103,6 @@ export class RegionFencer {
     }
   }
 }
+
+/** The database part of a fence succeeded; only the workload part failed (and is retried). */
+export class WorkloadOnlyFailure extends Error {}

@@ -13,6 +13,7 @@ import {
 import { type AgentCadence, agentCadence } from "../protocol/timing.ts";
 import type { RegionLeaseContent } from "../region-lease.ts";
 import { appKey, fenceEpoch, type GuardedApp } from "./assignments.ts";
+import { WorkloadOnlyFailure } from "./fence-region.ts";
 
 /** The agent's own monotonic clock and timers (performance.now and setTimeout; a fake in tests). */
 export interface Scheduler {
@@ -313,6 +314,11 @@ export class FenceLoop {
       }
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
+      if (err instanceof WorkloadOnlyFailure && decision.reason === FenceReason.HandedOver) {
+        // The database refuses writes: acknowledge, so the hub may promote; the workload is retried.
+        this.#acked.set(appKey(app), epoch);
+        this.renewNow();
+      }
       const retryInMs = Math.min(30_000, 500 * 2 ** Math.min(state.failures++, 6));
       state.retryAt = this.#clock.now() + retryInMs;
       this.#o.hooks?.onFenceFailed?.(app, decision, epoch, message, retryInMs);
