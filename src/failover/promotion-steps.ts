@@ -49,8 +49,11 @@ export interface PromotionFacts {
   };
   /** DNS (as published) names only the target. */
   dnsPointsAtTarget: boolean;
-  /** Promoting, for a Failover: the loss the guard forbids, against the old primary's final position. */
-  lagGuardBreached?: string;
+  /**
+   * Promoting, for a Failover whose old primary's final position is known: the target is further
+   * behind it than the guard allows — for a grace period ("wait": it may still catch up), then for good.
+   */
+  lagGuard?: { state: "wait" | "breached"; message: string };
   /** The authoritative answer and a test write through the app's credentials both check out. */
   verified: boolean;
   now: number;
@@ -160,7 +163,10 @@ export function nextStep(f: PromotionFacts): Step {
     }
     case "Promoting":
       if (f.target.writable) return at("Rerouting", "none", Reason.Rerouting, "target promoted and writable");
-      if (f.lagGuardBreached) return at("Failed", "none", Reason.ReplicationLagTooHigh, f.lagGuardBreached);
+      if (f.lagGuard?.state === "breached")
+        return at("Failed", "none", Reason.ReplicationLagTooHigh, f.lagGuard.message);
+      if (f.lagGuard?.state === "wait")
+        return at("Promoting", "none", Reason.ReplicationLagTooHigh, f.lagGuard.message, 500);
       if (f.type !== "Failover" && !f.target.caughtUp) {
         return at(
           "Promoting",

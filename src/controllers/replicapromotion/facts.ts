@@ -230,10 +230,21 @@ export class PromotionObserver {
     const state = await promoter.state(db).catch(() => undefined);
     if (!state) return {};
     const lag = await promoter.lagBytes(db, oldLsn, state.lsn).catch(() => undefined);
-    if (lag === undefined || lag <= policy.spec.promotion.maxLagBytes || c.now - since < lagGraceMs)
-      return {};
+    if (lag === undefined || lag <= policy.spec.promotion.maxLagBytes) return {};
+    const behind = `${rp.spec.targetRegion} is ${lag} bytes behind ${from}'s final position ${oldLsn}, above maxLagBytes ${policy.spec.promotion.maxLagBytes}`;
+    if (c.now - since < lagGraceMs) {
+      return {
+        lagGuard: {
+          state: "wait" as const,
+          message: `${behind}; waiting for it to catch up before promoting`,
+        },
+      };
+    }
     return {
-      lagGuardBreached: `${rp.spec.targetRegion} is ${lag} bytes behind ${from}'s final position ${oldLsn}, above maxLagBytes ${policy.spec.promotion.maxLagBytes}; nothing was promoted and ${from} stays fenced at epoch ${c.epoch}. Let the replica catch up and retry, retry with spec.allowDataLoss: true to accept the loss, or reopen ${from} (docs/postgresql.md, "Reopening a fenced primary")`,
+      lagGuard: {
+        state: "breached" as const,
+        message: `${behind}; nothing was promoted and ${from} stays fenced at epoch ${c.epoch}. Let the replica catch up and retry, retry with spec.allowDataLoss: true to accept the loss, or reopen ${from} (docs/postgresql.md)`,
+      },
     };
   }
 

@@ -234,6 +234,19 @@ describe("ReplicaPromotion steps under crashes and partitions", () => {
     expect(nextStep({ ...f, epoch: "taken" })).toMatchObject({ phase: "Aborted", reason: "EpochTaken" });
   });
 
+  it("re-checks the lag guard at Promoting: waits while the target may catch up, then fails without promoting", () => {
+    const f = facts(
+      { ...fresh, now: 1000 },
+      { phase: "Promoting", epochAllocated: true, startedAt: 0, phaseStartedAt: 0 },
+      "Failover",
+    );
+    expect(nextStep(f)).toMatchObject({ phase: "Promoting", action: "promote" });
+    const wait = nextStep({ ...f, lagGuard: { state: "wait", message: "eu-west is 1 MiB behind" } });
+    expect(wait).toMatchObject({ phase: "Promoting", action: "none", reason: "ReplicationLagTooHigh" });
+    const breached = nextStep({ ...f, lagGuard: { state: "breached", message: "eu-west is 1 MiB behind" } });
+    expect(breached).toMatchObject({ phase: "Failed", action: "none", reason: "ReplicationLagTooHigh" });
+  });
+
   it("times out cleanly before promotion, never after it", () => {
     const f = facts(
       { ...fresh, now: 61_000, oldReachable: true },
