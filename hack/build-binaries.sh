@@ -16,6 +16,10 @@ CACHE_ROOT="${MERIDIAN_CACHE:-$HOME/.cache/meridian}"
 SET_DIR="$CACHE_ROOT/bin/k8s-${KUBE_VERSION}_etcd-${ETCD_VERSION}_kwok-${KWOK_VERSION}_helm-${HELM_VERSION}"
 WORK_DIR="$CACHE_ROOT/build"
 mkdir -p "$SET_DIR" "$WORK_DIR"
+# One build at a time per cache: two sessions (or a test run and a demo) started together would
+# otherwise write the same .tmp files; the second waits, then finds everything built.
+exec 9>"$CACHE_ROOT/build.lock"
+flock 9
 export CGO_ENABLED=0 GOFLAGS=-buildvcs=false
 
 log() { printf '[build-binaries] %s\n' "$*" >&2; }
