@@ -1,12 +1,9 @@
 // Starting the operator or an agent armed with a crash point (src/runtime/crash-point.ts), and
 // awaiting "it crashed at point X": its stderr line {"crashPoint":"X"} and its exit by SIGKILL.
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import type { ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { type AgentProcess, type AgentSettings, agentArgs } from "./agent-process.ts";
-import type { MeridianProcess } from "./meridian-process.ts";
+import { type MeridianProcess, spawnMeridian } from "./meridian-process.ts";
 import { freePort, type OperatorProcess } from "./operator-process.ts";
 import type { Region } from "./testbed.ts";
 
@@ -116,36 +113,15 @@ export function spawnMeridianCrashing(
   crashAt: string,
   env: Record<string, string> = {},
 ): CrashableProcess {
-  const kubeconfig = join(mkdtempSync(join(tmpdir(), "meridian-proc-")), "kubeconfig");
-  writeFileSync(kubeconfig, region.kubeconfig);
-  const main = resolve(import.meta.dirname, "../../src/cli/main.ts");
-  const proc = spawn(process.execPath, [main, ...args], {
-    env: { ...process.env, KUBECONFIG: kubeconfig, LOG_LEVEL: "debug", ...env, MERIDIAN_CRASH_AT: crashAt },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const logs: Record<string, unknown>[] = [];
-  createInterface({ input: proc.stdout as NodeJS.ReadableStream }).on("line", (line) => {
-    try {
-      logs.push(JSON.parse(line));
-    } catch {
-      logs.push({ msg: line });
-    }
-  });
-  const metrics = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-  const watch = watchCrash(proc, crashAt);
+  const spawned = spawnMeridian(region, args, metricsPort, { ...env, MERIDIAN_CRASH_AT: crashAt }, "pipe");
+  const watch = watchCrash(spawned.proc, crashAt);
   return {
-    proc,
-    logs,
+    ...spawned,
     crashAt,
     ...watch,
-    metrics,
-    async metric(sample) {
-      const line = (await metrics()).split("\n").find((l) => l.startsWith(`${sample} `));
-      return line ? Number(line.slice(sample.length + 1)) : undefined;
-    },
     async stop(signal = "SIGTERM") {
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
-      proc.kill(signal);
+      if (spawned.proc.exitCode !== null || spawned.proc.signalCode !== null) return;
+      spawned.proc.kill(signal);
       await watch.exited;
     },
   };

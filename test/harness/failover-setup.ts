@@ -3,6 +3,7 @@ import { group, version } from "../../src/api/group.ts";
 import type { ReplicaPromotion } from "../../src/api/types.generated.ts";
 import { type BindServer, startBind } from "./bind.ts";
 import { createObject, custom, setUpRegions } from "./meridian.ts";
+import { pollUntil } from "./poll.ts";
 import { type PostgresPair, startPostgresPair } from "./postgres.ts";
 import { kubeConfigFor, type Region } from "./testbed.ts";
 import { scaleDeployment } from "./workloads.ts";
@@ -113,3 +114,16 @@ export async function promotionsOf(hub: Region, namespace: string, app: string):
 
 export const finished = (p: ReplicaPromotion | undefined) =>
   ["Succeeded", "Failed", "Aborted"].includes(p?.status?.phase ?? "");
+
+/** The app's first promotion once it has finished (Succeeded, Failed or Aborted). */
+export function promotionFinished(hub: Region, namespace: string, app: string, timeoutMs: number) {
+  return pollUntil(
+    `the promotion of ${app} to finish`,
+    timeoutMs,
+    async () => {
+      const [p] = await promotionsOf(hub, namespace, app);
+      return finished(p) ? p : undefined;
+    },
+    250,
+  );
+}

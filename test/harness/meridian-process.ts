@@ -26,13 +26,15 @@ export function spawnMeridian(
   args: string[],
   metricsPort: number,
   env: Record<string, string> = {},
+  /** "pipe" leaves proc.stderr for the caller to read (crash-process.ts); otherwise it is ours. */
+  stderr: "inherit" | "pipe" = "inherit",
 ): MeridianProcess {
   const kubeconfig = join(mkdtempSync(join(tmpdir(), "meridian-proc-")), "kubeconfig");
   writeFileSync(kubeconfig, region.kubeconfig);
   const main = resolve(import.meta.dirname, "../../src/cli/main.ts");
   const proc = spawn(process.execPath, [main, ...args], {
     env: { ...process.env, KUBECONFIG: kubeconfig, LOG_LEVEL: "debug", ...env },
-    stdio: ["ignore", "pipe", "inherit"],
+    stdio: ["ignore", "pipe", stderr],
   });
   const logs: Record<string, unknown>[] = [];
   createInterface({ input: proc.stdout as NodeJS.ReadableStream }).on("line", (line) => {

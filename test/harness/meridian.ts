@@ -72,6 +72,31 @@ export async function registerRegions(hub: Region, namespace: string, prefix: st
   return names;
 }
 
+/**
+ * Deletes every MemberCluster in the hub: tests that count voters (one agent per MemberCluster)
+ * must not see another file's leftovers. Polls first: a CRD just established may answer 429.
+ */
+export async function deleteAllMemberClusters(hub: Region): Promise<void> {
+  const api = custom(hub);
+  const list = await pollUntil(
+    "MemberClusters listed",
+    30_000,
+    async () =>
+      (await api.listClusterCustomObject({ group, version, plural: "memberclusters" })) as {
+        items: MemberCluster[];
+      },
+    500,
+  );
+  for (const mc of list.items) {
+    await api.deleteClusterCustomObject({
+      group,
+      version,
+      plural: "memberclusters",
+      name: mc.metadata?.name ?? "",
+    });
+  }
+}
+
 /** Deletes every MemberCluster whose name starts with `prefix-` (they are cluster-scoped). */
 export async function deleteMemberClusters(hub: Region, prefix: string): Promise<void> {
   const api = custom(hub);

@@ -4,12 +4,11 @@
 // Clients inside a region (the split-brain checker) reach its database directly, as they would.
 import { CoreV1Api } from "@kubernetes/client-node";
 import { group, version } from "../../src/api/group.ts";
-import type { MemberCluster } from "../../src/api/types.generated.ts";
 import { type AgentProcess, startAgent } from "./agent-process.ts";
 import { type BindServer, startBind } from "./bind.ts";
 import { endpoints, hostname, zone } from "./failover-setup.ts";
 import { FaultProxy } from "./fault-proxy.ts";
-import { createObject, custom, installCrds, registerRegions } from "./meridian.ts";
+import { createObject, custom, deleteAllMemberClusters, installCrds, registerRegions } from "./meridian.ts";
 import { freePort, type OperatorProcess, startOperator } from "./operator-process.ts";
 import { pollUntil } from "./poll.ts";
 import { type PostgresPair, startPostgresPair } from "./postgres.ts";
@@ -57,25 +56,8 @@ export async function setUpPartitionedApp(opts: {
   const [primary, replica] = members as [Region, Region];
   await installCrds(hub);
   // Voters are every MemberCluster in the hub: leftovers of another file would change the count.
+  await deleteAllMemberClusters(hub);
   const api = custom(hub);
-  // Just established, a CRD's storage may answer 429 for a moment.
-  const leftovers = await pollUntil(
-    "MemberClusters listed",
-    30_000,
-    async () =>
-      (await api.listClusterCustomObject({ group, version, plural: "memberclusters" })) as {
-        items: MemberCluster[];
-      },
-    500,
-  );
-  for (const mc of leftovers.items) {
-    await api.deleteClusterCustomObject({
-      group,
-      version,
-      plural: "memberclusters",
-      name: mc.metadata?.name ?? "",
-    });
-  }
   const proxies: FaultProxy[] = [];
   const proxy = async (target: string, name: string) => {
     const p = await FaultProxy.start(target, { name });

@@ -8,7 +8,7 @@ import {
 } from "@kubernetes/client-node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { group, version } from "../../src/api/group.ts";
-import type { MemberCluster, RegionalAppStatus } from "../../src/api/types.generated.ts";
+import type { RegionalAppStatus } from "../../src/api/types.generated.ts";
 import { stateConfigMapName, stateKey } from "../../src/fencing/agent/state-store.ts";
 import {
   abstainAnnotation,
@@ -19,7 +19,14 @@ import { type AgentProcess, startAgent } from "../harness/agent-process.ts";
 import { sharedTestbed, useNamespace } from "../harness/context.ts";
 import { FaultProxy } from "../harness/fault-proxy.ts";
 import { sharedHub } from "../harness/hub-context.ts";
-import { createObject, custom, installCrds, regionalApp, registerRegions } from "../harness/meridian.ts";
+import {
+  createObject,
+  custom,
+  deleteAllMemberClusters,
+  installCrds,
+  regionalApp,
+  registerRegions,
+} from "../harness/meridian.ts";
 import { freePort } from "../harness/operator-process.ts";
 import { pollUntil } from "../harness/poll.ts";
 import { type PostgresPair, query, startPostgresPair } from "../harness/postgres.ts";
@@ -50,21 +57,7 @@ const pairs: PostgresPair[] = [];
 beforeAll(async () => {
   await installCrds(hub);
   // Voters are every MemberCluster the agents know: leftovers of earlier files would change the count.
-  const api = custom(hub);
-  // Just established, the CRD's storage may still answer 429 for a moment.
-  const list = await pollUntil(
-    "MemberClusters listed",
-    30_000,
-    async () =>
-      (await api.listClusterCustomObject({ group, version, plural: "memberclusters" })) as {
-        items: MemberCluster[];
-      },
-    500,
-  );
-  for (const mc of list.items) {
-    const name = mc.metadata?.name ?? "";
-    await api.deleteClusterCustomObject({ group, version, plural: "memberclusters", name });
-  }
+  await deleteAllMemberClusters(hub);
   clusters = await registerRegions(hub, ns(), ns(), [east, west]);
   for (const [name, fencing] of Object.entries({ fast, failsafe })) {
     await createObject(

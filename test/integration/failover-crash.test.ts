@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startOperatorCrashingAt } from "../harness/crash-process.ts";
 import { useFailoverApp } from "../harness/failover-context.ts";
-import { endpoints, finished, hostname, promotionsOf } from "../harness/failover-setup.ts";
+import { endpoints, hostname, promotionFinished, promotionsOf } from "../harness/failover-setup.ts";
 import { getApp } from "../harness/meridian.ts";
 import { type OperatorProcess, startOperator } from "../harness/operator-process.ts";
 import { pollUntil } from "../harness/poll.ts";
@@ -77,15 +77,7 @@ describe("a failover survives the operator being killed between every two writes
       expect(get().checker.splitBrainRounds(), `after a crash at ${point}`).toEqual([]);
     }
     running.push(await startOperator(hub, operatorArgs()));
-    const done = await pollUntil(
-      "promotion finished after the last restart",
-      60_000,
-      async () => {
-        const [p] = await promotionsOf(hub, ns(), "checkout");
-        return finished(p) ? p : undefined;
-      },
-      100,
-    );
+    const done = await promotionFinished(hub, ns(), "checkout", 60_000);
     expect(done.status?.phase).toBe("Succeeded");
     // Invariant 6: exactly one promotion, one epoch, steps in order without repeats.
     expect(await promotionsOf(hub, ns(), "checkout")).toHaveLength(1);

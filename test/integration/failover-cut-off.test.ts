@@ -5,10 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expiryMs, timingOf } from "../../src/fencing/protocol/timing.ts";
 import { sharedTestbed, useNamespace } from "../harness/context.ts";
-import { endpoints, finished, hostname, promotionsOf } from "../harness/failover-setup.ts";
+import { endpoints, hostname, promotionFinished } from "../harness/failover-setup.ts";
 import { sharedHub } from "../harness/hub-context.ts";
 import { type PartitionedApp, setUpPartitionedApp, waitFailoverReady } from "../harness/partition-setup.ts";
-import { pollUntil } from "../harness/poll.ts";
 import { query } from "../harness/postgres.ts";
 
 const { region } = sharedTestbed();
@@ -38,15 +37,7 @@ describe("the primary region cut off from everything", () => {
   it("its agent fences it; the hub promotes eu-west only after the region Lease lapsed with a majority voting", async () => {
     const cutAt = Date.now();
     app.isolate("us-east");
-    const done = await pollUntil(
-      "the failover",
-      120_000,
-      async () => {
-        const [p] = await promotionsOf(hub, ns(), "checkout");
-        return finished(p) ? p : undefined;
-      },
-      250,
-    );
+    const done = await promotionFinished(hub, ns(), "checkout", 120_000);
     expect(done.status?.phase, JSON.stringify(done.status?.steps)).toBe("Succeeded");
     const steps = Object.fromEntries((done.status?.steps ?? []).map((s) => [s.name, s]));
     // Invariant 2: the hub could neither fence us-east nor hear from its agent: it left it by the quorum rule.

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { startOperatorCrashingAt } from "../harness/crash-process.ts";
 import { useFailoverApp } from "../harness/failover-context.ts";
-import { finished, promotionsOf } from "../harness/failover-setup.ts";
+import { promotionFinished } from "../harness/failover-setup.ts";
 import { getApp } from "../harness/meridian.ts";
 import { type OperatorProcess, startOperator } from "../harness/operator-process.ts";
 import { pollUntil } from "../harness/poll.ts";
@@ -43,15 +43,7 @@ describe("the lag guard at Promoting", () => {
       "insert into filler (pad) select repeat('x', 1024) from generate_series(1, 1024)",
     );
     running.push(await startOperator(hub, args()));
-    const done = await pollUntil(
-      "the promotion ends",
-      90_000,
-      async () => {
-        const [p] = await promotionsOf(hub, ns(), "checkout");
-        return finished(p) ? p : undefined;
-      },
-      250,
-    );
+    const done = await promotionFinished(hub, ns(), "checkout", 90_000);
     expect(done.status?.phase).toBe("Failed");
     const failed = done.status?.conditions?.find((c) => c.type === "Ready");
     expect(failed?.message).toMatch(/above maxLagBytes 65536; nothing was promoted and us-east stays fenced/);

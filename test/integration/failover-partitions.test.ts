@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { group, version } from "../../src/api/group.ts";
 import type { RegionalApp } from "../../src/api/types.generated.ts";
 import { sharedTestbed, useNamespace } from "../harness/context.ts";
-import { finished, promotionsOf } from "../harness/failover-setup.ts";
+import { promotionFinished, promotionsOf } from "../harness/failover-setup.ts";
 import { sharedHub } from "../harness/hub-context.ts";
 import { custom } from "../harness/meridian.ts";
 import { type PartitionedApp, setUpPartitionedApp, waitFailoverReady } from "../harness/partition-setup.ts";
@@ -131,15 +131,7 @@ describe("hub ingress cut while the hub still reaches the member clusters", () =
     }
     expect(app.checker.rounds.slice(-25).some((r) => r.writable.includes("us-east"))).toBe(true);
     app.heal();
-    const done = await pollUntil(
-      "the failover finishes once healed",
-      90_000,
-      async () => {
-        const [p] = await promotionsOf(hub, ns(), "checkout");
-        return finished(p) ? p : undefined;
-      },
-      250,
-    );
+    const done = await promotionFinished(hub, ns(), "checkout", 90_000);
     expect(done.metadata?.name).toBe(promotion.metadata?.name);
     expect(done.status?.phase).toBe("Succeeded");
     expect(await promotionsOf(hub, ns(), "checkout")).toHaveLength(1);

@@ -1,7 +1,7 @@
 import { CoordinationV1Api, EventsV1Api } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { useFailoverApp } from "../harness/failover-context.ts";
-import { endpoints, finished, hostname, promotionsOf } from "../harness/failover-setup.ts";
+import { endpoints, hostname, promotionFinished } from "../harness/failover-setup.ts";
 import { getApp } from "../harness/meridian.ts";
 import { pollUntil } from "../harness/poll.ts";
 import { kubeConfigFor } from "../harness/testbed.ts";
@@ -32,15 +32,7 @@ describe("failover with a real PostgreSQL replica and a real BIND server", () =>
 
   it("fails the primary's workload over: fenced, replica promoted, DNS moved, recorded", async () => {
     await scaleDeployment(hub, ns(), "checkout", 0);
-    const done = await pollUntil(
-      "promotion finished",
-      90_000,
-      async () => {
-        const [p] = await promotionsOf(hub, ns(), "checkout");
-        return finished(p) ? p : undefined;
-      },
-      250,
-    );
+    const done = await promotionFinished(hub, ns(), "checkout", 90_000);
     expect(done.status?.phase, JSON.stringify(done.status)).toBe("Succeeded");
     expect(done.spec.type).toBe("Failover");
     expect(done.spec.targetRegion).toBe("eu-west");

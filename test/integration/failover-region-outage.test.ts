@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AgentProcess, startAgent } from "../harness/agent-process.ts";
 import { sharedTestbed } from "../harness/context.ts";
 import { useFailoverApp } from "../harness/failover-context.ts";
-import { endpoints, finished, hostname, promotionsOf } from "../harness/failover-setup.ts";
+import { endpoints, hostname, promotionFinished } from "../harness/failover-setup.ts";
 import { getApp } from "../harness/meridian.ts";
 import { freePort } from "../harness/operator-process.ts";
 import { pollUntil } from "../harness/poll.ts";
@@ -70,15 +70,7 @@ describe("losing the primary region's control plane", () => {
 
     const cutAt = Date.now();
     await testbed.stop(primary.name);
-    const done = await pollUntil(
-      "the failover",
-      90_000,
-      async () => {
-        const [p] = await promotionsOf(hub, ns(), "checkout");
-        return finished(p) ? p : undefined;
-      },
-      250,
-    );
+    const done = await promotionFinished(hub, ns(), "checkout", 90_000);
     expect(done.status?.phase, JSON.stringify(done.status?.steps)).toBe("Succeeded");
     const steps = Object.fromEntries((done.status?.steps ?? []).map((s) => [s.name, s]));
     // Invariant 2: the hub could not reach us-east's API server to fence it; us-east's agent (which
