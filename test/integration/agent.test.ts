@@ -17,6 +17,7 @@ import {
 } from "../../src/fencing/region-lease.ts";
 import { type AgentProcess, startAgent } from "../harness/agent-process.ts";
 import { sharedTestbed, useNamespace } from "../harness/context.ts";
+import { type CrashableProcess, startAgentCrashingAt } from "../harness/crash-process.ts";
 import { FaultProxy } from "../harness/fault-proxy.ts";
 import { sharedHub } from "../harness/hub-context.ts";
 import {
@@ -84,20 +85,20 @@ afterAll(async () => {
 });
 
 /** An agent for `member` whose hub link crosses a FaultProxy of its own. */
-async function agentFor(member: typeof east, peers: string[] = [], listenPort?: number) {
+async function agentFor(member: typeof east, peers: string[] = [], listenPort?: number, crashAt?: string) {
   const proxy = await FaultProxy.start(hub.server, { name: `agent ${member.name} → hub` });
   proxies.push(proxy);
   const port = listenPort ?? (await freePort());
-  const start = () =>
-    startAgent(member, {
-      cluster: clusters[member.name] as string,
-      hub: routeRegion(hub, proxy),
-      hubNamespace: ns(),
-      stateNamespace: ns(),
-      peers,
-      listenPort: port,
-    });
-  const agent = await start();
+  const settings = {
+    cluster: clusters[member.name] as string,
+    hub: routeRegion(hub, proxy),
+    hubNamespace: ns(),
+    stateNamespace: ns(),
+    peers,
+    listenPort: port,
+  };
+  const start = () => startAgent(member, settings);
+  const agent = crashAt ? await startAgentCrashingAt(member, settings, crashAt) : await start();
   agents.push(agent);
   await pollUntil(`${member.name} agent ready`, 20_000, async () => {
     const r = await fetch(`http://127.0.0.1:${agent.metricsPort}/readyz`).catch(() => undefined);
@@ -353,5 +354,28 @@ describe("meridian agent holds its region Lease in the hub and fences its own re
     expect(restarted.logs.some((l) => l.msg === "persisted assignments loaded")).toBe(true);
     const fence = restarted.logs.find((l) => l.msg === "region fenced" && l.app === `${ns()}/${app.name}`);
     expect(fence?.reason).toBe("RenewDeadlinePassed");
+  });
+  it("(f) SIGKILLed between fencing a handover and acknowledging it (crash point agent.after-fence): the restarted agent acknowledges", async () => {
+    const app = await setUpApp("handovercrash", "fast", true);
+    const { agent, start } = await agentFor(east, [], undefined, "agent.after-fence");
+    await pollUntil("the agent read the assignment", 10_000, () =>
+      agent.logs.some((l) => l.app === `${ns()}/${app.name}` && l.reason === "LeaseRenewed"),
+    );
+    await setStatus(app.name, {
+      currentPrimary: "us-east",
+      epoch: 1,
+      handover: { from: "us-east", to: "eu-west", epoch: 2, promotionRef: "handovercrash-1" },
+    });
+    await (agent as AgentProcess & CrashableProcess).crashed(10_000);
+    expect(await fenced(app)).toBe(true);
+    const acked = async () => {
+      const l = await regionLease(east);
+      return JSON.parse(l.metadata?.annotations?.[fencedEpochsAnnotation] ?? "{}")[`${ns()}/${app.name}`];
+    };
+    expect(await acked()).toBeUndefined(); // the crash came between the fence and its acknowledgement
+    agents.push(await start());
+    await pollUntil("the restarted agent acknowledges epoch 2", 10_000, async () => (await acked()) === 2);
+    expect(await fenced(app)).toBe(true);
+    await setStatus(app.name, { currentPrimary: "eu-west", epoch: 2, handover: null as never });
   });
 });

@@ -2,6 +2,8 @@
 // asks peers for promises when renewals fail, answers their questions, and decides per app whether
 // to fence. The rules themselves are the pure functions of src/fencing/protocol/; this is the same
 // behaviour as agentTick/ask in test/unit/fencing/model/world.ts, on real timers.
+
+import { crashPoint } from "../../runtime/crash-point.ts";
 import { decideAppFence, type FenceDecision, FenceReason } from "../protocol/agent-decision.ts";
 import {
   coveringPeers,
@@ -304,6 +306,8 @@ export class FenceLoop {
     const scope = decision.fence as "app" | "database";
     try {
       const detail = await this.#o.io.fence(app, scope, decision.reason, epoch);
+      // Fenced, not yet acknowledged: a restarted agent must fence again (idempotent) and acknowledge.
+      crashPoint("agent.after-fence");
       state.failures = 0;
       state.done = job;
       state.doneAt = this.#clock.now();
