@@ -209,6 +209,13 @@ const cases: Case[] = [
     field: "spec.failback.mode",
   },
   {
+    name: "failback mode Automatic (not implemented yet)",
+    kind: "FailoverPolicy",
+    edit: (s) => (s.failback = { mode: "Automatic" }),
+    field: "spec.failback.mode",
+    message: "failback.mode Automatic is not implemented yet",
+  },
+  {
     name: "minHealthyRegions 0",
     kind: "FailoverPolicy",
     edit: (s) => (s.minHealthyRegions = 0),
