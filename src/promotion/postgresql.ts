@@ -153,6 +153,27 @@ export class PostgresPromoter implements Promoter {
     );
   }
 
+  async reopen(db: DatabaseEndpoint, epoch: number): Promise<void> {
+    assertEpoch(epoch);
+    await this.#session(db, async (client, target, where) => {
+      if (await inRecovery(client))
+        throw new DatabaseIsReplica(`${where} is a replica: there is no fence of it to undo`);
+      const record = await readEpochRecord(client, target.database);
+      const timeline = await currentTimeline(client);
+      const ours = record?.epoch === epoch && record.timeline === timeline;
+      if (ours && record?.action === "promoted") return; // reopened already
+      if (!ours || record?.action !== "fenced") {
+        throw new DatabaseQueryFailed(
+          `${where}: its epoch record is ${record ? `${record.action} at epoch ${record.epoch} on timeline ${record.timeline}` : "missing"}, not this promotion's fence at epoch ${epoch} on timeline ${timeline}; it is not reopened`,
+        );
+      }
+      await inTransaction(client, async () => {
+        await writeEpochRecord(client, target.database, { epoch, action: "promoted", timeline }, where);
+        await client.query(`alter database ${escapeIdentifier(target.database)} with allow_connections true`);
+      });
+    });
+  }
+
   async promotionState(db: DatabaseEndpoint, epoch: number): Promise<PromotionState> {
     assertEpoch(epoch);
     return this.#session(db, async (client, target, where) =>

@@ -83,4 +83,10 @@ export interface Promoter {
    * it is the right one: gate on promotionState first.
    */
   verifyWrite(db: DatabaseEndpoint, epoch: number): Promise<void>;
+  /**
+   * Undoes this promotion's own fence of the old primary when the promotion failed before anything
+   * was promoted: the database must be out of recovery with the fence recorded at exactly `epoch`
+   * on its current timeline. It is then the primary at `epoch` (recorded as promoted). Idempotent.
+   */
+  reopen(db: DatabaseEndpoint, epoch: number): Promise<void>;
 }

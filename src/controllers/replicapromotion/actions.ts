@@ -108,6 +108,29 @@ export class PromotionActions {
     crashPoint("promotion.after-reroute");
   }
 
+  /**
+   * After a promotion failed before anything was promoted: undoes the hub's own fence of the old
+   * primary at this epoch (database reopened, workload back to its size), so a failed attempt does
+   * not leave the app without a primary. Returns what it did or why it could not, for the message.
+   */
+  async reopenOldPrimary({ rp, app, from, epoch, status }: ActionContext): Promise<string> {
+    const promoter = this.#deps.promoterFor(app.spec.database.engine);
+    try {
+      if (promoter) {
+        const target = await promoter.state(await databaseOf(this.#deps.hub, app, rp.spec.targetRegion));
+        if (!target.inRecovery) {
+          return `${from} was not reopened: ${rp.spec.targetRegion}'s database has left recovery, so reopening could make two primaries; decide by hand which one to keep (docs/postgresql.md)`;
+        }
+        await promoter.reopen(await databaseOf(this.#deps.hub, app, from), epoch);
+      }
+      const old = workloadOf(app, from) as WorkloadRef;
+      await scaleUpTo(this.#client(app, from), old, status.targetReplicas ?? 1);
+      return `${from} was reopened at epoch ${epoch} and its workload scaled back to ${status.targetReplicas ?? 1}`;
+    } catch (err) {
+      return `${from} stays fenced at epoch ${epoch}: reopening it failed (${err instanceof Error ? err.message : String(err)}); reopen it by hand once it is safe (docs/postgresql.md)`;
+    }
+  }
+
   #client(app: RegionalApp, region: string) {
     const cluster = app.spec.regions.find((r) => r.name === region)?.clusterRef ?? "";
     const client = this.#deps.registry.get(cluster);

@@ -243,7 +243,7 @@ export class PromotionObserver {
     return {
       lagGuard: {
         state: "breached" as const,
-        message: `${behind}; nothing was promoted and ${from} stays fenced at epoch ${c.epoch}. Let the replica catch up and retry, retry with spec.allowDataLoss: true to accept the loss, or reopen ${from} (docs/postgresql.md)`,
+        message: `${behind}; nothing was promoted. Let the replica catch up and retry, or retry with spec.allowDataLoss: true to accept the loss`,
       },
     };
   }

@@ -115,7 +115,18 @@ export class ReplicaPromotionReconciler implements Reconciler {
     }
     if (terminal) {
       const finalPhase = step.phase as "Succeeded" | "Failed" | "Aborted";
-      await this.finish(rp, app, finalPhase, step.reason, step.message, ctx, { ...status, epoch });
+      let message = step.message;
+      if (
+        finalPhase === "Failed" &&
+        (phase === "Fencing" || phase === "Promoting") &&
+        handover?.promotionRef === name
+      ) {
+        // Nothing was promoted: give the app its primary back rather than leave it fenced.
+        message = `${message}; ${await this.actions.reopenOldPrimary({ rp, app, from, epoch, status, record })}`;
+      }
+      const final =
+        message === step.message ? status : this.advance(rp, from, epoch, phase, step.phase, message, now);
+      await this.finish(rp, app, finalPhase, step.reason, message, ctx, { ...final, epoch });
       return undefined;
     }
     if (!ctx.signal.aborted) await this.actions.run(step.action, { rp, app, from, epoch, status, record });
