@@ -110,6 +110,20 @@ describe("partitions and process loss around a healthy primary", () => {
   });
 });
 
+describe("a frozen standby database", () => {
+  it("eu-west's replica SIGSTOPped for 25 s (hub, operator and us-east untouched): us-east keeps serving, nothing fenced, no failover to the frozen replica", async () => {
+    // The first design measured lag inside the reconcile that renewed us-east's Lease: a frozen
+    // replica stalled the renewals and the agent fenced the healthy primary. Nothing renews per app now.
+    app.pg.freeze(app.pg.replica);
+    try {
+      await primaryKeepsServing("eu-west's replica frozen", 25_000);
+    } finally {
+      app.pg.thaw(app.pg.replica);
+    }
+    await primaryKeepsServing("eu-west's replica thawed", 10_000);
+  });
+});
+
 describe("hub ingress cut while the hub still reaches the member clusters", () => {
   it("with us-east failing and its database out of the hub's reach, nothing is promoted while us-east may serve; once healed, exactly one failover", async () => {
     for (const p of Object.values(app.links.agentHub)) p.blackhole();
