@@ -6,7 +6,14 @@ import { Reason } from "../api/reasons.ts";
 import type { PromotionPhase } from "../api/types.generated.ts";
 
 export type Phase = PromotionPhase;
-export type Action = "none" | "allocateEpoch" | "fence" | "promote" | "scaleUp" | "reroute";
+export type Action =
+  | "none"
+  | "allocateEpoch"
+  | "fence"
+  | "readFinalPosition"
+  | "promote"
+  | "scaleUp"
+  | "reroute";
 
 export interface PromotionFacts {
   type: "Failover" | "Switchover" | "Drill";
@@ -138,9 +145,11 @@ export function nextStep(f: PromotionFacts): Step {
       if (f.oldPrimary.fenced)
         return at("Promoting", "none", Reason.PrimaryFenced, "old primary confirmed fenced by the hub");
       if (f.oldPrimary.acknowledged)
+        // Its agent fenced it; where the hub still reaches its database, the final WAL position
+        // lets Promoting hold the lag guard against what the old primary really wrote.
         return at(
           "Promoting",
-          "none",
+          "readFinalPosition",
           Reason.PrimaryFenced,
           "the old primary's agent fenced it at this epoch",
         );

@@ -76,6 +76,8 @@ describe("losing the primary region's control plane", () => {
     // Invariant 2: the hub could not reach us-east's API server to fence it; us-east's agent (which
     // still reaches the hub) saw the handover, closed the database and acknowledged the epoch.
     expect(steps.Promoting?.message).toContain("agent fenced it at this epoch");
+    // The hub still reaches the database: it read the fenced primary's final position for the lag guard.
+    expect(done.status?.oldPrimaryLsn).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
     console.log(
       `[outage] region control plane stopped to failover done: ${((Date.now() - cutAt) / 1000).toFixed(1)} s`,
     );

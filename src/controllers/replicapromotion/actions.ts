@@ -40,6 +40,8 @@ export class PromotionActions {
         return this.#allocateEpoch(c);
       case "fence":
         return this.#fence(c);
+      case "readFinalPosition":
+        return this.#readFinalPosition(c);
       case "promote":
         return this.#promote(c);
       case "scaleUp":
@@ -72,6 +74,17 @@ export class PromotionActions {
     crashPoint("promotion.after-fence");
     const oldPrimaryLsn = (await promoter.state(db)).lsn;
     await record({ ...status, targetReplicas: status.targetReplicas ?? replicas, oldPrimaryLsn });
+  }
+
+  /** The fenced old primary's final WAL position, when the hub can read it (best effort: it may be cut off). */
+  async #readFinalPosition({ app, from, epoch, status, record }: ActionContext): Promise<void> {
+    const promoter = this.#deps.promoterFor(app.spec.database.engine);
+    if (!promoter || status.oldPrimaryLsn) return;
+    const db = await databaseOf(this.#deps.hub, app, from);
+    const fence = await promoter.fenceState(db, epoch).catch(() => undefined);
+    if (!fence?.fenced) return; // unreachable, or not provably fenced: the decision-time guard stands
+    const oldPrimaryLsn = (await promoter.state(db).catch(() => undefined))?.lsn;
+    if (oldPrimaryLsn) await record({ ...status, oldPrimaryLsn });
   }
 
   async #promote({ rp, app, epoch, status, record }: ActionContext): Promise<void> {
