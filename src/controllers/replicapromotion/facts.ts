@@ -75,6 +75,10 @@ export class PromotionObserver {
         : [];
     const dnsPointsAtTarget = sameTargets(desired.recordType, published, desired.targets);
     const targetWritable = await this.#targetWritable(promoter, targetDb, c);
+    // How far the target is behind the fenced primary's final position: needed only while Promoting
+    // waits to promote (zero-lag wait, lag guard), so read once there and nowhere else.
+    const behindFinal =
+      phase === "Promoting" && !targetWritable ? await this.#behindFinal(promoter, targetDb, rp) : undefined;
     const fencingFacts = phase === "Fencing" || phase === "Pending";
     const targetWorkload = target && workloadOf(app, target.name);
     const wanted = rp.status?.targetReplicas ?? target?.standbyReplicas ?? 1;
@@ -97,15 +101,13 @@ export class PromotionObserver {
       },
       target: {
         writable: targetWritable,
-        caughtUp: await this.#caughtUp(promoter, targetDb, rp),
+        caughtUp: promoter ? behindFinal !== undefined && behindFinal <= 0 : true,
         scaledUp:
           target && targetWorkload
             ? (this.#replicas(target.clusterRef, targetWorkload) ?? 0) >= wanted
             : false,
       },
-      ...(phase === "Promoting" && !targetWritable
-        ? await this.#lagGuard(c, promoter, targetDb, phaseStartedAt)
-        : {}),
+      ...(behindFinal !== undefined ? this.#lagGuard(c, behindFinal, phaseStartedAt) : {}),
       dnsPointsAtTarget,
       verified:
         phase === "Verifying" && dnsPointsAtTarget && (await this.#verifyWrite(promoter, targetDb, c.epoch)),
@@ -199,38 +201,22 @@ export class PromotionObserver {
     return (await promoter.promotionState(db, c.epoch).catch(() => undefined))?.promoted === true;
   }
 
-  async #caughtUp(promoter: Promoter | undefined, db: DatabaseEndpoint | undefined, rp: ReplicaPromotion) {
+  /** Bytes between the fenced primary's final position and what the target replayed; undefined when unknown. */
+  async #behindFinal(promoter: Promoter | undefined, db: DatabaseEndpoint | undefined, rp: ReplicaPromotion) {
     const oldLsn = rp.status?.oldPrimaryLsn;
-    if (!promoter || !db || oldLsn === undefined) return !promoter;
+    if (!promoter || !db || oldLsn === undefined) return undefined;
     const state = await promoter.state(db).catch(() => undefined);
-    if (!state) return false;
-    return (await promoter.lagBytes(db, oldLsn, state.lsn).catch(() => 1)) <= 0;
+    if (!state) return undefined;
+    return promoter.lagBytes(db, oldLsn, state.lsn).catch(() => undefined);
   }
 
   /** A Failover re-checks the guard against the fenced primary's final position, when it is known. */
-  async #lagGuard(
-    c: PromotionContext,
-    promoter: Promoter | undefined,
-    db: DatabaseEndpoint | undefined,
-    since: number,
-  ) {
+  #lagGuard(c: PromotionContext, lag: number, since: number) {
     const { rp, policy, app, from } = c;
     const oldLsn = rp.status?.oldPrimaryLsn;
     const allowed = rp.spec.allowDataLoss || policy.spec.promotion.allowDataLoss;
-    if (
-      rp.spec.type !== "Failover" ||
-      allowed ||
-      !promoter ||
-      !db ||
-      !oldLsn ||
-      app.spec.database.engine === "none"
-    ) {
-      return {};
-    }
-    const state = await promoter.state(db).catch(() => undefined);
-    if (!state) return {};
-    const lag = await promoter.lagBytes(db, oldLsn, state.lsn).catch(() => undefined);
-    if (lag === undefined || lag <= policy.spec.promotion.maxLagBytes) return {};
+    if (rp.spec.type !== "Failover" || allowed || app.spec.database.engine === "none") return {};
+    if (lag <= policy.spec.promotion.maxLagBytes) return {};
     const behind = `${rp.spec.targetRegion} is ${lag} bytes behind ${from}'s final position ${oldLsn}, above maxLagBytes ${policy.spec.promotion.maxLagBytes}`;
     if (c.now - since < lagGraceMs) {
       return {
