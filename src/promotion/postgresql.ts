@@ -107,10 +107,6 @@ export class PostgresPromoter implements Promoter {
     );
   }
 
-  async isFenced(db: DatabaseEndpoint): Promise<boolean> {
-    return (await this.fenceState(db, 0)).fenced;
-  }
-
   async promote(db: DatabaseEndpoint, epoch: number, timeoutSeconds: number): Promise<void> {
     assertEpoch(epoch);
     const waitSeconds = Math.max(1, Math.ceil(timeoutSeconds));

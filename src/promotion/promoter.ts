@@ -63,11 +63,6 @@ export interface Promoter {
   /** Whether the fence at `epoch` is complete, checked part by part. Throws when it cannot be reached. */
   fenceState(db: DatabaseEndpoint, epoch: number): Promise<FenceState>;
   /**
-   * @deprecated Use fenceState with the promotion's epoch. Kept for existing callers: it is
-   * `fenceState(db, 0).fenced`, i.e. the full check at any recorded epoch.
-   */
-  isFenced(db: DatabaseEndpoint): Promise<boolean>;
-  /**
    * Promotes a replica and reopens it to the application, recording `epoch`; returns once
    * promotionState(db, epoch) holds. Called again, it finishes a promotion a crash interrupted
    * (promoted, not yet reopened) and changes nothing on a promoted server. Refuses the old primary

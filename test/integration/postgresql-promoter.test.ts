@@ -85,7 +85,7 @@ describe("postgresql promoter against a real primary and streaming replica", () 
     const err = await rejection(promoter.fence(pair.replica.endpoint, 1));
     expect(err).toBeInstanceOf(DatabaseIsReplica);
     expect(err.message).toMatch(/region eu-west .* is a replica.*fence the primary instead/);
-    expect(await promoter.isFenced(pair.replica.endpoint)).toBe(false);
+    expect((await promoter.fenceState(pair.replica.endpoint, 0)).fenced).toBe(false);
   });
 
   it("fences for real: the app's open session is terminated, it cannot connect again, and the fence replicates", async () => {
@@ -95,7 +95,7 @@ describe("postgresql promoter against a real primary and streaming replica", () 
     open.on("error", (err) => sessionErrors.push(err as { code?: string }));
     await open.connect();
     await open.query("select 1");
-    expect(await promoter.isFenced(primary.endpoint)).toBe(false);
+    expect((await promoter.fenceState(primary.endpoint, 0)).fenced).toBe(false);
 
     await promoter.fence(primary.endpoint, 1);
 
@@ -106,9 +106,13 @@ describe("postgresql promoter against a real primary and streaming replica", () 
       code: "55000",
       message: 'database "appdb" is not currently accepting connections',
     });
-    expect(await promoter.isFenced(primary.endpoint)).toBe(true);
+    expect((await promoter.fenceState(primary.endpoint, 0)).fenced).toBe(true);
     // The catalog change is WAL: the replica refuses connections to appdb too, until it is promoted.
-    await pollUntil("fence replayed on the replica", 5000, () => promoter.isFenced(replica.endpoint));
+    await pollUntil(
+      "fence replayed on the replica",
+      5000,
+      async () => (await promoter.fenceState(replica.endpoint, 0)).fenced,
+    );
   });
 
   it("fences again harmlessly, and refuses a fence from an older epoch", async () => {
@@ -117,7 +121,7 @@ describe("postgresql promoter against a real primary and streaming replica", () 
     expect(err).toBeInstanceOf(EpochTooOld);
     expect(err).toMatchObject({ reason: "EpochTooOld", recorded: 1, given: 0 });
     expect(err.message).toMatch(/records epoch 1, newer than this caller's epoch 0/);
-    expect(await promoter.isFenced(pair.primary.endpoint)).toBe(true);
+    expect((await promoter.fenceState(pair.primary.endpoint, 0)).fenced).toBe(true);
   });
 
   it("promotes the replica: it takes the app's writes, the old primary refuses them, never both at once", async () => {
@@ -129,7 +133,7 @@ describe("postgresql promoter against a real primary and streaming replica", () 
     );
 
     expect(await promoter.state(replica.endpoint)).toMatchObject({ inRecovery: false, streaming: false });
-    expect(await promoter.isFenced(replica.endpoint)).toBe(false);
+    expect((await promoter.fenceState(replica.endpoint, 0)).fenced).toBe(false);
     await appWrite(replica.appUri);
     await expect(appWrite(primary.appUri)).rejects.toMatchObject({ code: "55000" });
 
@@ -145,21 +149,21 @@ describe("postgresql promoter against a real primary and streaming replica", () 
   it("promotes again harmlessly, and refuses a promotion from an older epoch", async () => {
     const { replica } = pair;
     await promoter.promote(replica.endpoint, 1, 30);
-    expect(await promoter.isFenced(replica.endpoint)).toBe(false);
+    expect((await promoter.fenceState(replica.endpoint, 0)).fenced).toBe(false);
     await promoter.promote(replica.endpoint, 2, 30); // a later failover's epoch is recorded
     const err = await rejection(promoter.promote(replica.endpoint, 1, 30));
     expect(err).toBeInstanceOf(EpochTooOld);
     expect(err).toMatchObject({ recorded: 2, given: 1 });
     const fenceErr = await rejection(promoter.fence(replica.endpoint, 1));
     expect(fenceErr).toBeInstanceOf(EpochTooOld);
-    expect(await promoter.isFenced(replica.endpoint)).toBe(false);
+    expect((await promoter.fenceState(replica.endpoint, 0)).fenced).toBe(false);
   });
 
   it("never reopens the old primary it fenced, whatever the epoch", async () => {
     const err = await rejection(promoter.promote(pair.primary.endpoint, 5, 30));
     expect(err).toBeInstanceOf(FencedPrimaryNotPromotable);
     expect(err.message).toMatch(/fenced at epoch 1 .*pg_basebackup or pg_rewind.*ALLOW_CONNECTIONS true/);
-    expect(await promoter.isFenced(pair.primary.endpoint)).toBe(true);
+    expect((await promoter.fenceState(pair.primary.endpoint, 0)).fenced).toBe(true);
   });
 
   it("keeps the fence across a restart of the old primary, and reports it unreachable while it is down", async () => {
@@ -174,7 +178,7 @@ describe("postgresql promoter against a real primary and streaming replica", () 
     } finally {
       await pair.start(primary);
     }
-    expect(await promoter.isFenced(primary.endpoint)).toBe(true);
+    expect((await promoter.fenceState(primary.endpoint, 0)).fenced).toBe(true);
     await expect(appWrite(primary.appUri)).rejects.toMatchObject({ code: "55000" });
   });
 
@@ -183,7 +187,7 @@ describe("postgresql promoter against a real primary and streaming replica", () 
     pair.freeze(primary);
     try {
       const started = performance.now();
-      const err = await rejection(promoter.isFenced(primary.endpoint));
+      const err = await rejection(promoter.fenceState(primary.endpoint, 0));
       const elapsed = performance.now() - started;
       expect(err).toBeInstanceOf(DatabaseUnreachable);
       expect(err.message).toMatch(/unreachable .* waits 1000 ms for a connection/);
@@ -232,7 +236,7 @@ describe("postgresql promoter against a real primary and streaming replica", () 
     it.each(cases)("%s", async (_, makeEndpoint, type, message) => {
       const target = await makeEndpoint();
       const secret = new URL(target.uri).password;
-      const err = await rejection(promoter.isFenced(target));
+      const err = await rejection(promoter.fenceState(target, 0));
       expect(err).toBeInstanceOf(type);
       expect(err.message).toMatch(message);
       expect(err.message).toMatch(/^(region ap-south|the database uri)/);

@@ -188,7 +188,7 @@ describe("a fence whose user may not end the application's sessions", () => {
     expect(asSuperuser.detail).toMatch(
       /1 session of appdb still open .*pg_terminate_backend has not ended them/,
     );
-    expect(await promoter.isFenced(fencer.primary)).toBe(false);
+    expect((await promoter.fenceState(fencer.primary, 0)).fenced).toBe(false);
     // Why it matters: the old session still commits on the "fenced" primary.
     await app.client.query("insert into meridian_test_probe (region, at) values ('old-session', now())");
 
