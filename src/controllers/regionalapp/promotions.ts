@@ -1,4 +1,4 @@
-import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import { apiVersion, group, version } from "../../api/group.ts";
 import type {
   FailoverPolicy,
@@ -8,9 +8,9 @@ import type {
 } from "../../api/types.generated.ts";
 import type { FailoverInputs } from "../../failover/decide-failover.ts";
 import type { PromotionFact, PromotionToStart, StartInputs } from "../../failover/decide-start.ts";
-import { isConflict, isNotFound } from "../../runtime/api-errors.ts";
+import { isConflict } from "../../runtime/api-errors.ts";
 import type { Informer } from "../../runtime/informer.ts";
-import { failoverFieldManager } from "../../runtime/status-writer.ts";
+import type { AppStatusWriter } from "../app-status.ts";
 
 const terminal = new Set(["Succeeded", "Failed", "Aborted"]);
 
@@ -108,56 +108,19 @@ export function startInputs(
 /** The app and its promotions read from the API server itself, not from a cache. */
 export async function readFresh(
   hub: KubeConfig,
+  apps: AppStatusWriter,
   namespace: string,
   name: string,
 ): Promise<{ app: RegionalApp; promotions: ReplicaPromotion[] } | undefined> {
-  const api = hub.makeApiClient(CustomObjectsApi);
-  let app: RegionalApp;
-  try {
-    app = (await api.getNamespacedCustomObject({
-      group,
-      version,
-      namespace,
-      plural: "regionalapps",
-      name,
-    })) as RegionalApp;
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-  const list = (await api.listNamespacedCustomObject({
+  const app = await apps.read(name, namespace);
+  if (!app) return undefined;
+  const list = (await hub.makeApiClient(CustomObjectsApi).listNamespacedCustomObject({
     group,
     version,
     namespace,
     plural: "replicapromotions",
-  })) as {
-    items: ReplicaPromotion[];
-  };
+  })) as { items: ReplicaPromotion[] };
   return { app, promotions: list.items.filter((p) => p.spec.appRef.name === name) };
-}
-
-/**
- * Records status.lastAppliedPrimaryRegion as of the read at `resourceVersion` (a conflict if the
- * app changed since, and the next reconcile decides again). A merge patch under the failover
- * field manager: the promotion controller's server-side applies of currentPrimary/epoch/
- * lastFailover (same manager, operation Apply) then never remove it.
- */
-export async function recordAppliedPrimary(hub: KubeConfig, app: RegionalApp, value: string): Promise<void> {
-  await hub.makeApiClient(CustomObjectsApi).patchNamespacedCustomObjectStatus(
-    {
-      group,
-      version,
-      namespace: app.metadata?.namespace ?? "",
-      plural: "regionalapps",
-      name: app.metadata?.name ?? "",
-      body: {
-        metadata: { resourceVersion: app.metadata?.resourceVersion },
-        status: { lastAppliedPrimaryRegion: value },
-      },
-      fieldManager: failoverFieldManager,
-    },
-    setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
-  );
 }
 
 /**

@@ -10,20 +10,14 @@ import { ConfigurationError } from "../../runtime/errors.ts";
 import type { EventSubject } from "../../runtime/events.ts";
 import { splitKey } from "../../runtime/keys.ts";
 import { failoverFieldManager } from "../../runtime/status-writer.ts";
+import { AppStatusWriter } from "../app-status.ts";
 import type { FailoverControllerDeps } from "../deps.ts";
 import { DnsPreflight } from "./dns-preflight.ts";
 import { DnsSync } from "./dns-sync.ts";
 import { probeEndpoint } from "./endpoint-probe.ts";
 import { nextRegionHealth, observationDue, observeRegion, type RegionHealth } from "./health.ts";
 import type { RegionalAppMetrics } from "./metrics.ts";
-import {
-  activePromotions,
-  createPromotion,
-  failoverInputs,
-  readFresh,
-  recordAppliedPrimary,
-  startInputs,
-} from "./promotions.ts";
+import { activePromotions, createPromotion, failoverInputs, readFresh, startInputs } from "./promotions.ts";
 import { ReplicationLagTracker } from "./replication.ts";
 import { healthStatus, policyMissingStatus, type RegionView, statusChanged } from "./status.ts";
 
@@ -51,9 +45,11 @@ export class RegionalAppReconciler implements Reconciler {
   private readonly lag = new ReplicationLagTracker();
   private readonly dnsPreflight = new DnsPreflight();
   private readonly dnsSync = new DnsSync();
+  private readonly appStatus: AppStatusWriter;
 
   constructor(deps: RegionalAppDeps) {
     this.deps = deps;
+    this.appStatus = new AppStatusWriter(deps.hub);
   }
 
   async reconcile(key: string, ctx: ReconcileContext): Promise<{ requeueAfterMs: number } | undefined> {
@@ -220,7 +216,7 @@ export class RegionalAppReconciler implements Reconciler {
       }
       return;
     }
-    const fresh = await readFresh(this.deps.hub, namespace, name);
+    const fresh = await readFresh(this.deps.hub, this.appStatus, namespace, name);
     if (!fresh || ctx.signal.aborted) return;
     const freshPrimary = fresh.app.status?.currentPrimary ?? fresh.app.spec.primaryRegion;
     const cachedPrimary = cachedFailover.primary;
@@ -262,7 +258,7 @@ export class RegionalAppReconciler implements Reconciler {
     }
     if (d.record !== undefined && !ctx.signal.aborted) {
       try {
-        await recordAppliedPrimary(this.deps.hub, fresh.app, d.record);
+        await this.appStatus.recordAppliedPrimary(fresh.app, d.record);
       } catch (err) {
         // The app changed since the read: the next reconcile decides again on what it is now.
         if (!isConflict(err)) throw err;

@@ -7,8 +7,8 @@ import { recordsAfterPromotion } from "../../failover/dns-targets.ts";
 import type { Action } from "../../failover/promotion-steps.ts";
 import { scaleToZero, scaleUpTo, type WorkloadRef } from "../../fencing/workload.ts";
 import { crashPoint } from "../../runtime/crash-point.ts";
+import type { AppStatusWriter } from "../app-status.ts";
 import type { FailoverControllerDeps } from "../deps.ts";
-import type { AppStatusWriter } from "./app-status.ts";
 import { databaseOf } from "./databases.ts";
 import { workloadOf } from "./facts.ts";
 

@@ -14,10 +14,10 @@ import type { ReconcileContext, Reconciler } from "../../runtime/controller.ts";
 import { crashPoint } from "../../runtime/crash-point.ts";
 import { ConfigurationError } from "../../runtime/errors.ts";
 import { splitKey } from "../../runtime/keys.ts";
+import { AppStatusWriter } from "../app-status.ts";
 import type { FailoverControllerDeps } from "../deps.ts";
 import { activePromotions } from "../regionalapp/promotions.ts";
 import { PromotionActions } from "./actions.ts";
-import { AppStatusWriter } from "./app-status.ts";
 import { PromotionObserver, type RegionLeaseView } from "./facts.ts";
 import type { FailoverMetrics } from "./metrics.ts";
 

@@ -1,11 +1,12 @@
-// The promotion's writes to its RegionalApp: the epoch taken by a compare-and-swap before any
-// fencing (DESIGN "Decisions on fresh facts"), and the outcome written before the promotion is
-// marked finished. Always on the object read fresh from the API server, never on a cache.
+// The failover writes to a RegionalApp's status, under the failover field manager: which value of
+// spec.primaryRegion was acted upon (RegionalApp controller), the epoch taken by a compare-and-swap
+// before any fencing, and a promotion's outcome written before it is marked finished (ReplicaPromotion
+// controller) (DESIGN "Decisions on fresh facts"). Always on the object read fresh, never on a cache.
 import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
-import { group, version } from "../../api/group.ts";
-import type { FailoverRecord, Handover, RegionalApp } from "../../api/types.generated.ts";
-import { isConflict, isNotFound } from "../../runtime/api-errors.ts";
-import { failoverFieldManager } from "../../runtime/status-writer.ts";
+import { group, version } from "../api/group.ts";
+import type { FailoverRecord, Handover, RegionalApp } from "../api/types.generated.ts";
+import { isConflict, isNotFound } from "../runtime/api-errors.ts";
+import { failoverFieldManager } from "../runtime/status-writer.ts";
 
 const plural = "regionalapps";
 const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
@@ -67,15 +68,25 @@ export class AppStatusWriter {
     await this.#patch(app, { currentPrimary: primary, epoch, lastFailover, handover: null });
   }
 
+  /**
+   * Records status.lastAppliedPrimaryRegion as of the read it was decided on: the app's
+   * resourceVersion is a precondition, so a conflict means it changed and the caller decides again.
+   */
+  async recordAppliedPrimary(app: RegionalApp, value: string): Promise<void> {
+    await this.#patch(app, { lastAppliedPrimaryRegion: value }, app.metadata?.resourceVersion);
+  }
+
   /** A promotion that ends without promoting hands the epoch back to the old primary's assignment. */
   async endHandover(app: RegionalApp): Promise<void> {
     await this.#patch(app, { handover: null });
   }
 
-  async #patch(app: RegionalApp, status: Record<string, unknown>): Promise<void> {
+  /** A merge patch (not an apply), so another apply by the same manager never removes these fields. */
+  async #patch(app: RegionalApp, status: Record<string, unknown>, resourceVersion?: string): Promise<void> {
     const { name = "", namespace = "" } = app.metadata ?? {};
+    const body = { ...(resourceVersion ? { metadata: { resourceVersion } } : {}), status };
     await this.#api.patchNamespacedCustomObjectStatus(
-      { group, version, plural, namespace, name, body: { status }, fieldManager: failoverFieldManager },
+      { group, version, plural, namespace, name, body, fieldManager: failoverFieldManager },
       mergePatch,
     );
   }
