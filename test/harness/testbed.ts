@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { resolve } from "node:path";
 import { promisify } from "node:util";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
@@ -22,6 +23,8 @@ export interface Region {
 }
 
 const clusterPrefix = "meridian-";
+/** Shared by every test bed on the machine (see `kwokctl`). */
+const portLock = resolve(tmpdir(), "meridian-kwokctl-ports.lock");
 
 /**
  * Local multi-region test bed: one kwok cluster (etcd, kube-apiserver, kube-controller-manager,
@@ -41,10 +44,19 @@ export class Testbed {
     this.workdir = workdir;
   }
 
-  private async kwokctl(args: string[]): Promise<string> {
+  /**
+   * Runs kwokctl. `exclusive` holds a machine-wide lock while it runs: kwokctl picks free ports
+   * itself, so two test beds creating or starting clusters at the same moment can pick the same one.
+   * `--close`: the cluster processes kwokctl leaves running must not inherit (and keep) the lock.
+   */
+  private async kwokctl(args: string[], exclusive = false): Promise<string> {
     await mkdir(this.workdir, { recursive: true });
+    const kwokctl = resolve(this.binDir, "kwokctl");
+    const [program, programArgs] = exclusive
+      ? ["flock", ["--close", portLock, kwokctl, ...args]]
+      : [kwokctl, args];
     try {
-      const { stdout } = await run(resolve(this.binDir, "kwokctl"), args, {
+      const { stdout } = await run(program, programArgs, {
         env: { ...process.env, KWOK_WORKDIR: this.workdir, PATH: `${this.binDir}:${process.env.PATH}` },
         maxBuffer: 16 * 1024 * 1024,
       });
@@ -62,37 +74,40 @@ export class Testbed {
   /** Starts a region's control plane, adds a fake node and waits until Deployments can roll out. */
   async create(region: string): Promise<Region> {
     const bin = (name: string) => resolve(this.binDir, name);
-    await this.kwokctl([
-      "--name",
-      clusterPrefix + region,
-      "create",
-      "cluster",
-      "--runtime",
-      "binary",
-      "--kubeconfig",
-      "",
-      "--kube-apiserver-binary",
-      bin("kube-apiserver"),
-      "--kube-controller-manager-binary",
-      bin("kube-controller-manager"),
-      "--kube-scheduler-binary",
-      bin("kube-scheduler"),
-      "--kwok-controller-binary",
-      bin("kwok"),
-      "--etcd-binary",
-      bin("etcd"),
-      // No node Lease: a restarted kwok-controller (after an outage) would otherwise wait for the
-      // previous instance's node Lease to expire (200 s) before it runs any pod again.
-      "--node-lease-duration-seconds",
-      "0",
-      // One instance each: leader election would only make them wait out their old Lease after an outage.
-      "--extra-args",
-      "kube-controller-manager=leader-elect=false",
-      "--extra-args",
-      "kube-scheduler=leader-elect=false",
-      "--wait",
-      "120s",
-    ]);
+    await this.kwokctl(
+      [
+        "--name",
+        clusterPrefix + region,
+        "create",
+        "cluster",
+        "--runtime",
+        "binary",
+        "--kubeconfig",
+        "",
+        "--kube-apiserver-binary",
+        bin("kube-apiserver"),
+        "--kube-controller-manager-binary",
+        bin("kube-controller-manager"),
+        "--kube-scheduler-binary",
+        bin("kube-scheduler"),
+        "--kwok-controller-binary",
+        bin("kwok"),
+        "--etcd-binary",
+        bin("etcd"),
+        // No node Lease: a restarted kwok-controller (after an outage) would otherwise wait for the
+        // previous instance's node Lease to expire (200 s) before it runs any pod again.
+        "--node-lease-duration-seconds",
+        "0",
+        // One instance each: leader election would only make them wait out their old Lease after an outage.
+        "--extra-args",
+        "kube-controller-manager=leader-elect=false",
+        "--extra-args",
+        "kube-scheduler=leader-elect=false",
+        "--wait",
+        "120s",
+      ],
+      true,
+    );
     const info = await this.region(region);
     await addFakeNode(info);
     await waitForDefaultServiceAccount(info);
@@ -115,7 +130,7 @@ export class Testbed {
 
   /** Ends an outage and waits until the API server answers again. */
   async start(region: string): Promise<void> {
-    await this.kwokctl(["--name", clusterPrefix + region, "start", "cluster"]);
+    await this.kwokctl(["--name", clusterPrefix + region, "start", "cluster"], true);
     const info = await this.region(region);
     await pollUntil(`region ${region} API server ready`, 60_000, () => isReady(info));
   }
