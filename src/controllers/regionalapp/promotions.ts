@@ -36,7 +36,7 @@ export function failoverInputs(
   promotionInProgress: boolean,
   now: number,
 ): FailoverInputs {
-  const lastStarted = app.status?.lastFailover?.startedAt;
+  const lastStarted = lastFailoverStart(app);
   return {
     primary: app.status?.currentPrimary ?? app.spec.primaryRegion,
     regions: app.spec.regions.map((r) => {
@@ -57,10 +57,22 @@ export function failoverInputs(
     minHealthyRegions: policy.spec.minHealthyRegions,
     minSecondsBetweenFailovers: policy.spec.minSecondsBetweenFailovers,
     ...(policy.spec.allowedJurisdictions ? { allowedJurisdictions: policy.spec.allowedJurisdictions } : {}),
-    ...(lastStarted ? { lastFailoverAt: Date.parse(lastStarted) } : {}),
+    ...(lastStarted === undefined ? {} : { lastFailoverAt: lastStarted }),
     promotionInProgress,
     now,
   };
+}
+
+/**
+ * When the app's last recorded move started (ms), if it was a Failover. status.lastFailover records
+ * switchovers too, but the anti-flap rule is about failovers: a planned switchover must not hold
+ * back the failover of the region it moved to. Failover promotions still listed count on their own.
+ */
+export function lastFailoverStart(app: RegionalApp): number | undefined {
+  const last = app.status?.lastFailover;
+  // A record without a type (none is written so today) counts, on the safe side.
+  if (!last?.startedAt || (last.type ?? "Failover") !== "Failover") return undefined;
+  return Date.parse(last.startedAt);
 }
 
 /** The app's promotions (any phase) as the start decision reads them. */
@@ -89,7 +101,7 @@ export function startInputs(
   now: number,
 ): StartInputs {
   const { primary: _p, promotionInProgress: _r, lastFailoverAt: _l, now: _n, ...rules } = failover;
-  const started = app.status?.lastFailover?.startedAt;
+  const started = lastFailoverStart(app);
   return {
     app: app.metadata?.name ?? "",
     specPrimary: app.spec.primaryRegion,
@@ -97,7 +109,7 @@ export function startInputs(
     currentPrimary: app.status?.currentPrimary,
     epoch: app.status?.epoch ?? 0,
     handover: app.status?.handover,
-    ...(started ? { lastFailoverAt: Date.parse(started) } : {}),
+    ...(started === undefined ? {} : { lastFailoverAt: started }),
     promotions: promotionFacts(promotions, app),
     failbackMode: policy.spec.failback.mode,
     failover: rules,

@@ -385,7 +385,8 @@ function runModel(actions: Action[], o: ModelOptions, decide = decideStart) {
           ...status,
           currentPrimary: p.targetRegion,
           epoch,
-          ...(p.createdAt === undefined ? {} : { lastFailoverAt: p.createdAt }),
+          // As startInputs reads status.lastFailover: only a Failover starts the anti-flap clock.
+          ...(p.createdAt === undefined || p.type !== "Failover" ? {} : { lastFailoverAt: p.createdAt }),
         };
         truePrimary = p.targetRegion;
         p.phase = "Succeeded";
