@@ -4,7 +4,8 @@
 //   hack/dev npm run testbed -- start eu-west
 //   hack/dev npm run testbed -- kubeconfig eu-west > /tmp/eu-west.yaml
 //   hack/dev npm run testbed -- down
-// It uses a workdir of its own, so it never touches the clusters of a running test suite.
+// It uses a workdir of its own (.testbed/manual), so it never touches the clusters of a running test
+// suite; MERIDIAN_TESTBED_DIR names another, e.g. to inspect the clusters a test run left up.
 import { resolve } from "node:path";
 import { binariesDir } from "../test/harness/binaries.ts";
 import { isReady, Testbed } from "../test/harness/testbed.ts";
@@ -19,7 +20,8 @@ const usage = `usage: npm run testbed -- <command>
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
-  const bed = new Testbed(await binariesDir(), resolve(import.meta.dirname, "../.testbed/manual"));
+  const workdir = process.env.MERIDIAN_TESTBED_DIR ?? resolve(import.meta.dirname, "../.testbed/manual");
+  const bed = new Testbed(await binariesDir(), workdir);
   const one = () => {
     if (args.length !== 1) throw new UsageError(`${command} takes exactly one region`);
     return args[0] as string;
