@@ -67,6 +67,14 @@ export const Reason = {
   AppNotFound: "AppNotFound",
   Accepted: "Accepted",
 
+  // A FailoverPolicy's own consistency (checks CEL cannot make: src/controllers/failoverpolicy/review.ts).
+  /** The policy is consistent and in use. */
+  PolicyValid: "PolicyValid",
+  /** The policy is in use, but works less well than its numbers suggest; the message says how. */
+  PolicyValidWithWarnings: "PolicyValidWithWarnings",
+  /** The policy cannot do what it says (e.g. a failover would always time out); the message names the field. */
+  PolicyInvalid: "PolicyInvalid",
+
   // Region health.
   /** No observation yet (first probe pending, caches loading): nothing is concluded. */
   ProbePending: "ProbePending",

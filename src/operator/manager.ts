@@ -4,6 +4,7 @@ import type { Reason } from "../api/reasons.ts";
 import type { FailoverPolicy, MemberCluster, RegionalApp, ReplicaPromotion } from "../api/types.generated.ts";
 import { createClusterMetrics } from "../clusters/metrics.ts";
 import { ClusterRegistry } from "../clusters/registry.ts";
+import { FailoverPolicyReconciler } from "../controllers/failoverpolicy/reconciler.ts";
 import { meridianInformer } from "../controllers/hub-informers.ts";
 import { MemberClusterReconciler } from "../controllers/membercluster/reconciler.ts";
 import { createRegionalAppMetrics } from "../controllers/regionalapp/metrics.ts";
@@ -60,6 +61,7 @@ export class Operator {
         mc: Controller;
         apps: Controller;
         promotions: Controller;
+        policies: Controller;
       }
     | undefined;
   private server: Server | undefined;
@@ -77,11 +79,14 @@ export class Operator {
       apps: meridianInformer<RegionalApp>(cfg.hub, "regionalapps", cfg.log, resyncMs),
       promotions: meridianInformer<ReplicaPromotion>(cfg.hub, "replicapromotions", cfg.log, resyncMs),
     };
-    this.informers.clusters.onChange((mc) => this.active?.mc.enqueue(keyOf(mc)));
-    this.informers.clusters.onDelete((mc) => this.active?.mc.enqueue(keyOf(mc)));
+    this.informers.clusters.onChange((mc) => this.clusterChanged(mc));
+    this.informers.clusters.onDelete((mc) => this.clusterChanged(mc));
     this.informers.apps.onChange((app) => this.active?.apps.enqueue(keyOf(app)));
     this.informers.apps.onDelete((app) => this.active?.apps.enqueue(keyOf(app)));
-    this.informers.policies.onChange((policy) => this.enqueueAppsOf(policy));
+    this.informers.policies.onChange((policy) => {
+      this.active?.policies.enqueue(keyOf(policy));
+      this.enqueueAppsOf(policy);
+    });
     this.informers.promotions.onChange((rp) => {
       this.active?.promotions.enqueue(keyOf(rp));
       this.active?.apps.enqueue(`${rp.metadata?.namespace}/${rp.spec.appRef.name}`);
@@ -178,11 +183,29 @@ export class Operator {
         regionLeases,
       }),
     });
-    this.active = { controllers: [mc, apps, promotions], registry, regionLeases, mc, apps, promotions };
+    const policies = new Controller({
+      ...controllerOpts,
+      reconciler: new FailoverPolicyReconciler({
+        ...this.informers,
+        status,
+        events,
+        probeIntervalMs: this.cfg.probeIntervalMs,
+      }),
+    });
+    this.active = {
+      controllers: [mc, apps, promotions, policies],
+      registry,
+      regionLeases,
+      mc,
+      apps,
+      promotions,
+      policies,
+    };
     for (const c of this.active.controllers) c.start(signal);
     for (const cluster of this.informers.clusters.list()) mc.enqueue(keyOf(cluster));
     for (const app of this.informers.apps.list()) apps.enqueue(keyOf(app));
     for (const rp of this.informers.promotions.list()) promotions.enqueue(keyOf(rp));
+    for (const policy of this.informers.policies.list()) policies.enqueue(keyOf(policy));
   }
 
   private async stopLeading(): Promise<void> {
@@ -192,6 +215,12 @@ export class Operator {
     await Promise.all(active.controllers.map((c) => c.shutdown()));
     active.regionLeases.stop();
     await active.registry.stop();
+  }
+
+  /** Some of a policy's findings depend on the registered clusters (jurisdictions, how many). */
+  private clusterChanged(mc: MemberCluster): void {
+    this.active?.mc.enqueue(keyOf(mc));
+    for (const policy of this.informers.policies.list()) this.active?.policies.enqueue(keyOf(policy));
   }
 
   private enqueueAppsOf(policy: FailoverPolicy): void {

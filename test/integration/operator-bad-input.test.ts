@@ -1,4 +1,4 @@
-import { CoreV1Api, EventsV1Api } from "@kubernetes/client-node";
+import { CoreV1Api, EventsV1Api, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { group, version } from "../../src/api/group.ts";
@@ -6,9 +6,11 @@ import { sharedTestbed, useNamespace } from "../harness/context.ts";
 import {
   createObject,
   createPolicy,
+  custom,
   deleteMemberClusters,
   getApp,
   getMemberCluster,
+  getObject,
   regionalApp,
   setUpRegions,
 } from "../harness/meridian.ts";
@@ -131,6 +133,45 @@ describe("operator: bad input ends in a condition and an Event that say what to 
     await pollUntil("event", 10_000, async () =>
       (await eventsAbout("nopolicy", ns())).some((e) => e.reason === "PolicyNotFound"),
     );
+  });
+
+  it("a FailoverPolicy whose promotion would always time out, until it is fixed", async () => {
+    const name = "slow-lease";
+    const spec = {
+      fencing: { leaseDurationSeconds: 60, renewDeadlineSeconds: 40 },
+      promotion: { timeoutSeconds: 30 },
+    };
+    await createObject(
+      hub,
+      "failoverpolicies",
+      { apiVersion, kind: "FailoverPolicy", metadata: { name }, spec },
+      ns(),
+    );
+    const getPolicy = () => getObject<Conditioned>(hub, "failoverpolicies", name, ns());
+    const invalid = await reasonOf(getPolicy, "Ready", "PolicyInvalid");
+    expect(invalid.status).toBe("False");
+    expect(invalid.message).toContain(
+      "promotion.timeoutSeconds (30) must exceed the lease expiry wait (65 s",
+    );
+    await pollUntil("event", 10_000, async () =>
+      (await eventsAbout(name, ns())).some((e) => e.reason === "PolicyInvalid" && e.type === "Warning"),
+    );
+    await custom(hub).patchNamespacedCustomObject(
+      {
+        group,
+        version,
+        plural: "failoverpolicies",
+        namespace: ns(),
+        name,
+        body: [{ op: "replace", path: "/spec/promotion/timeoutSeconds", value: 120 }],
+      },
+      setHeaderOptions("Content-Type", PatchStrategy.JsonPatch),
+    );
+    const valid = await reasonOf(getPolicy, "Ready", "PolicyValid");
+    expect(valid.status).toBe("True");
+    expect((await getPolicy()) as { status?: { observedGeneration?: number } }).toMatchObject({
+      status: { observedGeneration: 2 },
+    });
   });
 
   it("a RegionalApp naming an unknown MemberCluster or a missing workload", async () => {
