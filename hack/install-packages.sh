@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests use, only when a program from them is missing:
 # BIND 9 (the authoritative DNS server the rfc2136 provider is tested against, with nsupdate and
-# dig) and PostgreSQL 15 (primary and streaming replica for the postgresql promoter).
+# dig), PostgreSQL 15 (primary and streaming replica for the postgresql promoter), and what the
+# image test builds and runs the Dockerfile with (hack/image/): debootstrap for the stand-in base
+# image, buildah, podman and runc (podman is set to runc; Debian's default, crun, is not needed).
 set -euo pipefail
 declare -A wanted=(
   [/usr/sbin/named]=bind9
   [/usr/bin/nsupdate]=bind9utils
   [/usr/bin/dig]=dnsutils
   [/usr/lib/postgresql/15/bin/pg_ctl]=postgresql-15
+  [/usr/sbin/debootstrap]=debootstrap
+  [/usr/bin/buildah]=buildah
+  [/usr/bin/podman]=podman
+  [/usr/sbin/runc]=runc
 )
 missing=()
 for path in "${!wanted[@]}"; do [ -x "$path" ] || missing+=("${wanted[$path]}"); done
