@@ -47,7 +47,7 @@ export function reviewPolicy(spec: FailoverPolicySpec, env: PolicyEnvironment): 
   const probeIntervalSeconds = env.probeIntervalMs / 1000;
   if (spec.healthCheck.intervalSeconds < probeIntervalSeconds) {
     warnings.push({
-      message: `healthCheck.intervalSeconds (${spec.healthCheck.intervalSeconds}) is shorter than the operator's --probe-interval-seconds (${probeIntervalSeconds} s): cluster reachability is refreshed only every ${probeIntervalSeconds} s, so detection takes longer than failureThreshold × intervalSeconds; raise intervalSeconds or lower the operator's --probe-interval-seconds`,
+      message: `healthCheck.intervalSeconds (${spec.healthCheck.intervalSeconds}) is shorter than the operator's --probe-interval-seconds (${probeIntervalSeconds} s): cluster reachability is refreshed only every ${probeIntervalSeconds} s, so consecutive health checks read the same cluster probe: one failed probe can count as several failures (a blip may reach failureThreshold on its own) and recovery is seen late; raise intervalSeconds or lower the operator's --probe-interval-seconds`,
     });
   }
 
