@@ -2,7 +2,7 @@ import { CoreV1Api } from "@kubernetes/client-node";
 import { group, version } from "../../src/api/group.ts";
 import type { ReplicaPromotion } from "../../src/api/types.generated.ts";
 import { type BindServer, startBind } from "./bind.ts";
-import { createObject, custom, setUpRegions } from "./meridian.ts";
+import { createObject, custom, type InstallOptions, setUpRegions } from "./meridian.ts";
 import { pollUntil } from "./poll.ts";
 import { type PostgresPair, startPostgresPair } from "./postgres.ts";
 import { kubeConfigFor, type Region } from "./testbed.ts";
@@ -27,13 +27,14 @@ export async function setUpFailoverApp(
   regions: { hub: Region; primary: Region; standby: Region },
   namespace: string,
   policySpec: Record<string, unknown>,
+  install: InstallOptions = {},
 ): Promise<FailoverBed> {
   const { hub, primary, standby } = regions;
   const pg = await startPostgresPair({ primary: "us-east", replica: "eu-west" });
   const bind = await startBind({
     zones: [{ name: zone, records: [`checkout 30 IN A ${endpoints["us-east"]}`] }],
   });
-  const clusters = await setUpRegions(hub, namespace, [primary, standby], "checkout", 2);
+  const clusters = await setUpRegions(hub, namespace, [primary, standby], "checkout", 2, install);
   await scaleDeployment(standby, namespace, "checkout", 1);
   const core = kubeConfigFor(hub).makeApiClient(CoreV1Api);
   const secrets: Record<string, Record<string, string>> = {

@@ -165,6 +165,14 @@ export function regionalApp(name: string, namespace: string, policy: string, reg
   };
 }
 
+/** How a test installs Meridian: by default the CRDs from src/ and the test bed's admin credentials. */
+export interface InstallOptions {
+  /** False when the CRDs are already there (the Helm chart installed them). */
+  installCrds?: boolean;
+  /** The regions as the hub operator reaches them (same names), e.g. with a ServiceAccount's token. */
+  memberAccess?: Region[];
+}
+
 /**
  * The usual start of an operator test: CRDs in the hub, every region registered as a MemberCluster
  * named `<namespace>-<region>`, and a Deployment `workload` in each region. Returns the names.
@@ -175,9 +183,10 @@ export async function setUpRegions(
   regions: Region[],
   workload: string,
   replicas: number,
+  opts: InstallOptions = {},
 ) {
-  await installCrds(hub);
-  const clusters = await registerRegions(hub, namespace, namespace, regions);
+  if (opts.installCrds !== false) await installCrds(hub);
+  const clusters = await registerRegions(hub, namespace, namespace, opts.memberAccess ?? regions);
   for (const r of regions) {
     await kubeConfigFor(r)
       .makeApiClient(AppsV1Api)

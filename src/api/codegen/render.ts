@@ -5,6 +5,7 @@ import { createRequire } from "node:module";
 import { resolve } from "node:path";
 import { crdName, customResourceDefinition } from "../crds.ts";
 import { kinds } from "../schema/kinds.ts";
+import { chartCrdDir, chartCrdTemplate } from "./chart-crd.ts";
 import { crdYaml } from "./crd-yaml.ts";
 import { markdownReference } from "./markdown.ts";
 import { typescriptTypes } from "./typescript.ts";
@@ -37,6 +38,10 @@ export function renderApiFiles(): GeneratedFile[] {
     ...kinds.map((kind) => ({
       path: `crds/${crdName(kind)}.yaml`,
       content: crdYaml(customResourceDefinition(kind)),
+    })),
+    ...kinds.map((kind) => ({
+      path: `${chartCrdDir}/${crdName(kind)}.yaml`,
+      content: chartCrdTemplate(customResourceDefinition(kind)),
     })),
     { path: typesPath, content: biomeFormat(typesPath, typescriptTypes(kinds)) },
     { path: "docs/api.md", content: markdownReference(kinds) },

@@ -121,10 +121,11 @@ export class RegionalAppReconciler implements Reconciler {
     const primary = app.status?.currentPrimary ?? app.spec.primaryRegion;
     const promoter = this.deps.promoterFor(app.spec.database.engine);
     if (promoter) {
-      const lag = await this.lag.measure(this.deps.hub, promoter, key, app, primary);
-      for (const v of views) v.lagBytes = lag.get(v.name);
-      for (const [region, bytes] of lag) {
+      const lag = await this.lag.measure(this.deps.hub, promoter, key, app, primary, nowMs);
+      for (const v of views) v.lagBytes = lag.get(v.name)?.bytes;
+      for (const [region, { bytes, seconds }] of lag) {
         this.deps.metrics.replicationLag.set({ namespace, app: subject.name, region }, bytes);
+        this.deps.metrics.replicationLagSeconds.set({ namespace, app: subject.name, region }, seconds);
       }
     }
     const active = activePromotions(this.deps.promotions, app);
@@ -139,6 +140,7 @@ export class RegionalAppReconciler implements Reconciler {
       decision,
       dns,
     });
+    this.deps.metrics.conditions.set(namespace, subject.name, next.conditions ?? []);
     if (!ctx.signal.aborted && statusChanged(app.status, next, nowMs)) {
       await this.deps.status.apply({ ...appResource, name: subject.name, namespace }, next);
     }
@@ -293,8 +295,15 @@ export class RegionalAppReconciler implements Reconciler {
   private forget(key: string): void {
     const { namespace = "", name } = splitKey(key);
     for (const region of this.tracked.get(key)?.keys() ?? []) {
-      this.deps.metrics.regionHealthy.remove({ namespace, app: name, region });
+      for (const gauge of [
+        this.deps.metrics.regionHealthy,
+        this.deps.metrics.replicationLag,
+        this.deps.metrics.replicationLagSeconds,
+      ]) {
+        gauge.remove({ namespace, app: name, region });
+      }
     }
+    this.deps.metrics.conditions.forget(namespace, name);
     this.tracked.delete(key);
     this.lag.forget(key);
     this.dnsPreflight.forget(key);
@@ -344,8 +353,9 @@ export class RegionalAppReconciler implements Reconciler {
 
   private async recordPolicyMissing(app: RegionalApp, message: string, ctx: ReconcileContext): Promise<void> {
     const next = policyMissingStatus(app, message, new Date((this.deps.now ?? Date.now)()));
-    if (ctx.signal.aborted || next.conditions === app.status?.conditions) return;
     const { name = "", namespace } = app.metadata ?? {};
+    this.deps.metrics.conditions.set(namespace ?? "", name, next.conditions ?? []);
+    if (ctx.signal.aborted || next.conditions === app.status?.conditions) return;
     await this.deps.status.apply({ ...appResource, name, namespace }, next);
   }
 }

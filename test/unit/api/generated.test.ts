@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { chartCrdDir } from "../../../src/api/codegen/chart-crd.ts";
 import { renderApiFiles, repoRoot } from "../../../src/api/codegen/render.ts";
 
 // The CRDs, the TypeScript types and docs/api.md all come from src/api/schema. When one of them is
@@ -13,10 +14,11 @@ describe("generated API files", () => {
     expect(onDisk, `${path} is stale: run npm run generate`).toBe(content);
   });
 
-  it("leaves no CRD in crds/ that the schemas no longer define", () => {
+  it.each(["crds", chartCrdDir])("leaves no CRD in %s/ that the schemas no longer define", (dir) => {
     const generated = files
-      .filter((f) => f.path.startsWith("crds/"))
-      .map((f) => f.path.slice("crds/".length));
-    expect(readdirSync(resolve(repoRoot, "crds")).sort()).toEqual(generated.sort());
+      .filter((f) => f.path.startsWith(`${dir}/`))
+      .map((f) => f.path.slice(dir.length + 1));
+    expect(generated.length).toBeGreaterThan(0);
+    expect(readdirSync(resolve(repoRoot, dir)).sort()).toEqual(generated.sort());
   });
 });
