@@ -22,6 +22,12 @@ export function createFailoverMetrics(registry: Registry) {
       buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60],
       registers: [registry],
     }),
+    awaitingApproval: new Gauge({
+      name: "meridian_promotion_awaiting_approval",
+      help: "1 while a ReplicaPromotion waits in Pending for spec.approved (the policy is Manual); absent otherwise.",
+      labelNames: ["namespace", "promotion"],
+      registers: [registry],
+    }),
     epoch: new Gauge({
       name: "meridian_epoch",
       help: "The app's current fencing epoch.",

@@ -92,7 +92,16 @@ export class ReplicaPromotionReconciler implements Reconciler {
       return undefined;
     }
     const step = nextStep(facts);
-    const status = this.advance(rp, from, epoch, phase, step.phase, step.message, now);
+    const status = withApproval(
+      this.advance(rp, from, epoch, phase, step.phase, step.message, now),
+      rp,
+      policy.spec.mode,
+      now,
+    );
+    // One series per waiting promotion, removed once it moves on (promotion names never repeat).
+    if (step.reason === Reason.AwaitingApproval)
+      this.deps.metrics.awaitingApproval.set({ namespace, promotion: name }, 1);
+    else this.deps.metrics.awaitingApproval.remove({ namespace, promotion: name });
     if (ctx.signal.aborted) return undefined;
     const terminal = terminalPhases.has(step.phase);
     const record = (s: ReplicaPromotionStatus) =>
@@ -252,6 +261,37 @@ export class ReplicaPromotionReconciler implements Reconciler {
           : "failure";
     this.deps.metrics.total.inc({ type: rp.spec.type, result });
   }
+}
+
+/**
+ * The Approved condition: why the promotion may run (an Automatic policy, or spec.approved), or
+ * that it waits for a person — what `kubectl wait --for=condition=Approved` and alerts watch.
+ */
+function withApproval(
+  status: ReplicaPromotionStatus,
+  rp: ReplicaPromotion,
+  mode: string,
+  now: number,
+): ReplicaPromotionStatus {
+  const approval = rp.spec.approved
+    ? { status: "True" as const, reason: Reason.ApprovedInSpec, message: "spec.approved is true" }
+    : mode === "Automatic"
+      ? { status: "True" as const, reason: Reason.AutomaticPolicy, message: "the policy's mode is Automatic" }
+      : {
+          status: "False" as const,
+          reason: Reason.AwaitingApproval,
+          message: `the policy's mode is Manual: approve with kubectl meridian approve ${rp.metadata?.name}, or set spec.approved: true in Git`,
+        };
+  const conditions = setCondition(
+    status.conditions,
+    {
+      type: ReplicaPromotionCondition.Approved,
+      observedGeneration: rp.metadata?.generation ?? 0,
+      ...approval,
+    },
+    new Date(now),
+  );
+  return { ...status, conditions };
 }
 
 /** The Ready condition of a promotion per phase: Unknown while it runs. */
