@@ -190,10 +190,13 @@ async function addFakeNode(region: Region): Promise<void> {
   });
 }
 
-/** Pods are refused until kube-controller-manager has created the namespace's default ServiceAccount. */
+/**
+ * Pods are refused until kube-controller-manager has created the namespace's default ServiceAccount.
+ * Seconds on an idle machine; minutes when several test beds share two cores.
+ */
 async function waitForDefaultServiceAccount(region: Region): Promise<void> {
   const core = kubeConfigFor(region).makeApiClient(CoreV1Api);
-  await pollUntil(`region ${region.name} default ServiceAccount`, 60_000, async () => {
+  await pollUntil(`region ${region.name} default ServiceAccount`, 180_000, async () => {
     try {
       await core.readNamespacedServiceAccount({ name: "default", namespace: "default" });
       return true;
