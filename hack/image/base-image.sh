@@ -68,7 +68,7 @@ tar -C "$root" -c . | podman import --quiet \
   --change "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
   --change "ENV NODE_VERSION=$NODE_VERSION" \
   --change "LABEL $LABEL=$KEY" \
-  --change 'CMD ["node"]' - "$REF" >&2
+  --change 'CMD ["node"]' - "$REF" >/dev/null
 podman save --quiet --format oci-archive --output "$ARCHIVE.tmp" "$REF"
 mv "$ARCHIVE.tmp" "$ARCHIVE"
 log "cached $REF as $ARCHIVE ($(du -h "$ARCHIVE" | cut -f1))"

@@ -12,7 +12,7 @@ hack/image/base-image.sh
 started=$(date +%s)
 # Host networking: npm in the build stages reaches the registry the way the host does, without
 # container networking (bridges, iptables) that this sandbox may not allow.
-buildah bud --pull=never --layers --network host --quiet --tag "$TAG" . >&2
+buildah bud --pull=never --layers --network host --quiet --tag "$TAG" . >/dev/null
 size=$(podman image inspect --format '{{.Size}}' "$TAG")
 printf '[image] built %s in %s s: %s MB\n' "$TAG" "$(($(date +%s) - started))" "$((size / 1000000))" >&2
 echo "$TAG"
