@@ -55,3 +55,39 @@ function sameCondition(a: Condition, b: Condition): boolean {
     a.lastTransitionTime === b.lastTransitionTime
   );
 }
+
+/**
+ * Where the controller stands with an object's spec, as kstatus reads it: `Reconciling` (working
+ * on it: kstatus InProgress), `Stalled` (cannot get there without a person: kstatus Failed), or
+ * `Done` (the spec is realized: Current, or whatever Ready then says).
+ */
+export interface Progress {
+  state: "Reconciling" | "Stalled" | "Done";
+  reason: Reason;
+  message: string;
+}
+
+/**
+ * Sets the Reconciling and Stalled conditions from one verdict, so they are never both True. Both
+ * stay present (False when not in that state) with the verdict's reason and message, so
+ * `kubectl get -o yaml` always says where the object stands and when that last changed.
+ */
+export function setProgress(
+  conditions: Condition[] | undefined,
+  progress: Progress,
+  observedGeneration: number,
+  now: Date,
+): Condition[] {
+  const { state, reason, message } = progress;
+  const status = (s: Progress["state"]): ConditionStatus => (state === s ? "True" : "False");
+  const reconciling = setCondition(
+    conditions,
+    { type: "Reconciling", status: status("Reconciling"), reason, message, observedGeneration },
+    now,
+  );
+  return setCondition(
+    reconciling,
+    { type: "Stalled", status: status("Stalled"), reason, message, observedGeneration },
+    now,
+  );
+}

@@ -2,8 +2,21 @@
 // strings, so they form part of the API: add freely, never rename. Const objects rather than
 // `enum` (the project compiles with erasableSyntaxOnly); each also exports a union type.
 
+/**
+ * The two conditions kstatus (Flux, kpt, cli-utils) reads on any kind, abnormal-true: Reconciling
+ * while the controller works towards the spec (a promotion runs, a switchover is starting, the first
+ * probe is pending), Stalled when it cannot get there without a person (a configuration error, a
+ * failed promotion, a primary that differs from spec.primaryRegion). Never both True.
+ * Every kind carries them, so `flux ... --wait` and `kubectl wait` end instead of timing out.
+ */
+export const ProgressCondition = {
+  Reconciling: "Reconciling",
+  Stalled: "Stalled",
+} as const;
+
 /** Condition types, per kind. */
 export const MemberClusterCondition = {
+  ...ProgressCondition,
   /** The hub reached the cluster's API server (/readyz answered) at the last probe. */
   Reachable: "Reachable",
   /** The cluster is usable for failover: reachable, credentials valid, version supported. */
@@ -11,11 +24,13 @@ export const MemberClusterCondition = {
 } as const;
 
 export const FailoverPolicyCondition = {
+  ...ProgressCondition,
   /** The policy was read and is in use by the operator. */
   Ready: "Ready",
 } as const;
 
 export const RegionalAppCondition = {
+  ...ProgressCondition,
   /** The app runs in its primary region, which is healthy, and DNS points there. */
   Ready: "Ready",
   /** At least one region is unhealthy or a replica lags beyond the guard. */
@@ -33,6 +48,7 @@ export const RegionalAppCondition = {
 } as const;
 
 export const ReplicaPromotionCondition = {
+  ...ProgressCondition,
   /** The promotion may run: the policy is Automatic, or spec.approved is true. */
   Approved: "Approved",
   /** The promotion has finished successfully. */

@@ -60,7 +60,7 @@ export interface MemberClusterStatus {
    */
   observedGeneration?: number;
   /**
-   * Current state of the object as standard conditions (read by kubectl wait, Argo CD, Flux and kstatus). Types: Reachable, Ready.
+   * Current state of the object as standard conditions (read by kubectl wait, Argo CD, Flux and kstatus). Types: Reconciling, Stalled, Reachable, Ready.
    */
   conditions?: Condition[];
   /**
@@ -265,7 +265,7 @@ export interface FailoverPolicyStatus {
    */
   observedGeneration?: number;
   /**
-   * Current state of the object as standard conditions (read by kubectl wait, Argo CD, Flux and kstatus). Types: Ready.
+   * Current state of the object as standard conditions (read by kubectl wait, Argo CD, Flux and kstatus). Types: Reconciling, Stalled, Ready.
    */
   conditions?: Condition[];
 }
@@ -498,7 +498,7 @@ export interface RegionalAppStatus {
    */
   lastFailover?: FailoverRecord;
   /**
-   * Current state of the object as standard conditions (read by kubectl wait, Argo CD, Flux and kstatus). Types: Ready, Degraded, FailoverInProgress, Fenced, FailoverReady, DnsReady, PrimaryAsSpecified.
+   * Current state of the object as standard conditions (read by kubectl wait, Argo CD, Flux and kstatus). Types: Reconciling, Stalled, Ready, Degraded, FailoverInProgress, Fenced, FailoverReady, DnsReady, PrimaryAsSpecified.
    */
   conditions?: Condition[];
 }
@@ -698,7 +698,7 @@ export interface ReplicaPromotionStatus {
    */
   targetReplicas?: number;
   /**
-   * Current state of the object as standard conditions (read by kubectl wait, Argo CD, Flux and kstatus). Types: Approved, Ready.
+   * Current state of the object as standard conditions (read by kubectl wait, Argo CD, Flux and kstatus). Types: Reconciling, Stalled, Approved, Ready.
    */
   conditions?: Condition[];
 }

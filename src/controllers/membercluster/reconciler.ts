@@ -1,5 +1,11 @@
 import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
-import { conditionTime, findCondition, setCondition } from "../../api/conditions.ts";
+import {
+  conditionTime,
+  findCondition,
+  type Progress,
+  setCondition,
+  setProgress,
+} from "../../api/conditions.ts";
 import { apiVersion, group, version } from "../../api/group.ts";
 import { MemberClusterCondition, Reason } from "../../api/reasons.ts";
 import type { ConditionStatus, MemberCluster, MemberClusterStatus } from "../../api/types.generated.ts";
@@ -113,11 +119,12 @@ export class MemberClusterReconciler implements Reconciler {
       { type: MemberClusterCondition.Reachable, observedGeneration: generation, ...verdict.reachable },
       now,
     );
-    const conditions = setCondition(
+    const ready = setCondition(
       reachable,
       { type: MemberClusterCondition.Ready, observedGeneration: generation, ...verdict.ready },
       now,
     );
+    const conditions = setProgress(ready, clusterProgress(verdict.ready), generation, now);
     const { probe } = seen;
     const status: MemberClusterStatus = {
       observedGeneration: generation,
@@ -184,4 +191,14 @@ function judge({ reachable, problem, probe }: Seen): { reachable: Verdict; ready
     message: "waiting for the first probe",
   };
   return { reachable: pending, ready: pending };
+}
+
+/**
+ * Reconciling until the first probe, then Stalled whenever the cluster is not Ready: a bad
+ * kubeconfig or Secret needs a person, and so does an API server that does not answer (retrying
+ * goes on, but a kstatus wait should end with the reason, not time out).
+ */
+function clusterProgress(ready: Verdict): Progress {
+  const state = ready.status === "True" ? "Done" : ready.status === "False" ? "Stalled" : "Reconciling";
+  return { state, reason: ready.reason, message: ready.message };
 }

@@ -1,9 +1,10 @@
 // The RegionalApp's health status, computed purely from the regions' health and the previous status.
-import { conditionTime, setCondition } from "../../api/conditions.ts";
+import { conditionTime, setCondition, setProgress } from "../../api/conditions.ts";
 import { Reason, RegionalAppCondition } from "../../api/reasons.ts";
 import type { Condition, RegionalApp, RegionalAppStatus, RegionStatus } from "../../api/types.generated.ts";
 import type { DnsVerdict } from "./dns-preflight.ts";
 import type { RegionHealth } from "./health.ts";
+import { appProgress } from "./progress.ts";
 
 /** One region as this reconcile saw it. */
 export interface RegionView extends RegionHealth {
@@ -29,7 +30,7 @@ export function healthStatus(
   now: Date,
   context: {
     activePromotion?: string | undefined;
-    decision?: { failover: boolean; reason: Reason; message: string };
+    decision?: { failover: boolean; reason: Reason; message: string; target?: string };
     dns?: DnsVerdict;
   } = {},
 ): RegionalAppStatus {
@@ -126,7 +127,8 @@ export function healthStatus(
   if (dns)
     set(RegionalAppCondition.DnsReady, { status: dns.status, reason: dns.reason, message: dns.message });
 
-  set(RegionalAppCondition.PrimaryAsSpecified, primaryAsSpecified(app));
+  const asSpecified = primaryAsSpecified(app);
+  set(RegionalAppCondition.PrimaryAsSpecified, asSpecified);
 
   if (activePromotion) {
     set(RegionalAppCondition.FailoverInProgress, {
@@ -141,6 +143,14 @@ export function healthStatus(
       message: "no promotion running",
     });
   }
+
+  const progress = appProgress(app, {
+    activePromotion,
+    primaryHealthy: primaryView?.healthy,
+    decision,
+    asSpecified,
+  });
+  conditions = setProgress(conditions, progress, generation, now);
 
   return {
     observedGeneration: generation,
@@ -237,19 +247,27 @@ export function statusChanged(
 
 /** Status when the referenced FailoverPolicy is missing: nothing can be judged without its thresholds. */
 export function policyMissingStatus(app: RegionalApp, message: string, now: Date): RegionalAppStatus {
-  const conditions = setCondition(
+  const generation = app.metadata?.generation ?? 0;
+  const ready = setCondition(
     app.status?.conditions,
     {
       type: RegionalAppCondition.Ready,
       status: "False",
       reason: Reason.PolicyNotFound,
       message,
-      observedGeneration: app.metadata?.generation ?? 0,
+      observedGeneration: generation,
     },
     now,
   );
+  // Nothing moves without the policy: a person must create it or fix spec.policyRef.
+  const conditions = setProgress(
+    ready,
+    { state: "Stalled", reason: Reason.PolicyNotFound, message },
+    generation,
+    now,
+  );
   return {
-    observedGeneration: app.metadata?.generation ?? 0,
+    observedGeneration: generation,
     ...(app.status?.healthyRegions ? { healthyRegions: app.status.healthyRegions } : {}),
     ...(app.status?.regions ? { regions: app.status.regions } : {}),
     conditions,

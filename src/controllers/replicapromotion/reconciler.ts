@@ -1,5 +1,5 @@
 import { CustomObjectsApi } from "@kubernetes/client-node";
-import { setCondition } from "../../api/conditions.ts";
+import { findCondition, setCondition, setProgress } from "../../api/conditions.ts";
 import { apiVersion, group, version } from "../../api/group.ts";
 import { Reason, ReplicaPromotionCondition } from "../../api/reasons.ts";
 import type {
@@ -20,6 +20,7 @@ import { activePromotions } from "../regionalapp/promotions.ts";
 import { PromotionActions } from "./actions.ts";
 import { PromotionObserver, type RegionLeaseView } from "./facts.ts";
 import type { FailoverMetrics } from "./metrics.ts";
+import { promotionProgress } from "./progress.ts";
 
 export interface PromotionDeps extends FailoverControllerDeps {
   metrics: FailoverMetrics;
@@ -59,7 +60,10 @@ export class ReplicaPromotionReconciler implements Reconciler {
     const rp = await this.read(name, namespace);
     if (!rp) return undefined;
     const phase = (rp.status?.phase ?? "Pending") as Phase;
-    if (terminalPhases.has(phase)) return undefined;
+    if (terminalPhases.has(phase)) {
+      await this.refreshFinished(rp, phase, ctx);
+      return undefined;
+    }
     const app = await this.apps.read(rp.spec.appRef.name, namespace);
     const policy = app && this.deps.policies.get(app.spec.policyRef.name, namespace);
     if (!app || !policy) {
@@ -93,7 +97,7 @@ export class ReplicaPromotionReconciler implements Reconciler {
     }
     const step = nextStep(facts);
     const status = withApproval(
-      this.advance(rp, from, epoch, phase, step.phase, step.message, now),
+      this.advance(rp, from, epoch, phase, step.phase, step, now),
       rp,
       policy.spec.mode,
       now,
@@ -134,7 +138,9 @@ export class ReplicaPromotionReconciler implements Reconciler {
         message = `${message}; ${await this.actions.reopenOldPrimary({ rp, app, from, epoch, status, record })}`;
       }
       const final =
-        message === step.message ? status : this.advance(rp, from, epoch, phase, step.phase, message, now);
+        message === step.message
+          ? status
+          : this.advance(rp, from, epoch, phase, step.phase, { reason: step.reason, message }, now);
       await this.finish(rp, app, finalPhase, step.reason, message, ctx, { ...final, epoch });
       return undefined;
     }
@@ -149,9 +155,10 @@ export class ReplicaPromotionReconciler implements Reconciler {
     epoch: number,
     phase: Phase,
     next: Phase,
-    message: string,
+    outcome: { reason: Reason; message: string },
     now: number,
   ): ReplicaPromotionStatus {
+    const { message } = outcome;
     const at = new Date(now).toISOString();
     const steps: PromotionStep[] = [...(rp.status?.steps ?? [{ name: "Pending", startedAt: at }])];
     if (next !== phase) {
@@ -160,11 +167,12 @@ export class ReplicaPromotionReconciler implements Reconciler {
       steps.push({ name: next, startedAt: at, message });
     }
     const generation = rp.metadata?.generation ?? 0;
-    const conditions = setCondition(
+    const ready = setCondition(
       rp.status?.conditions,
       { type: ReplicaPromotionCondition.Ready, ...readiness[next], message, observedGeneration: generation },
       new Date(now),
     );
+    const conditions = setProgress(ready, promotionProgress(next, outcome), generation, new Date(now));
     return {
       ...rp.status,
       observedGeneration: generation,
@@ -174,6 +182,32 @@ export class ReplicaPromotionReconciler implements Reconciler {
       steps,
       conditions,
     };
+  }
+
+  /**
+   * A finished promotion is not driven any more, but its status still answers for the latest
+   * generation (spec.approved may be set after the end) and carries the Reconciling and Stalled
+   * conditions, also on promotions finished by a version that did not write them: otherwise
+   * kstatus reads it as in progress for ever.
+   */
+  private async refreshFinished(rp: ReplicaPromotion, phase: Phase, ctx: ReconcileContext): Promise<void> {
+    const generation = rp.metadata?.generation ?? 0;
+    const conditions = rp.status?.conditions;
+    const stalled = findCondition(conditions, ReplicaPromotionCondition.Stalled);
+    if (rp.status?.observedGeneration === generation && stalled) return;
+    const said = stalled ?? findCondition(conditions, ReplicaPromotionCondition.Ready);
+    const outcome = {
+      reason: (said?.reason as Reason | undefined) ?? readiness[phase].reason,
+      message: said?.message ?? `the promotion ended ${phase}`,
+    };
+    const now = new Date((this.deps.now ?? Date.now)());
+    const stamped = (conditions ?? []).map((c) => ({ ...c, observedGeneration: generation }));
+    const next = setProgress(stamped, promotionProgress(phase, outcome), generation, now);
+    if (ctx.signal.aborted) return;
+    await this.deps.status.apply(
+      { ...promotionResource, name: rp.metadata?.name ?? "", namespace: rp.metadata?.namespace ?? "" },
+      { ...rp.status, observedGeneration: generation, conditions: next },
+    );
   }
 
   private async read(name: string, namespace: string): Promise<ReplicaPromotion | undefined> {
@@ -219,7 +253,7 @@ export class ReplicaPromotionReconciler implements Reconciler {
         rp.status?.epoch ?? 0,
         (rp.status?.phase ?? "Pending") as Phase,
         phase,
-        message,
+        { reason, message },
         now,
       );
     const ownsHandover = app?.status?.handover?.promotionRef === name;
