@@ -221,6 +221,12 @@ export const Reason = {
   PrimaryRecovered: "PrimaryRecovered",
   /** After fencing, the promotion could not go on; the old primary was reopened at the same epoch. */
   OldPrimaryUnfenced: "OldPrimaryUnfenced",
+
+  // A person's emergency use of the CLI (src/cli/commands/fence.ts), as Events on the RegionalApp.
+  /** A person fenced one region with `meridian fence`: workload scaled to zero, a primary database fenced. */
+  RegionFencedManually: "RegionFencedManually",
+  /** A person undid a fence with `meridian unfence`: workload scaled back, the primary's database reopened where safe. */
+  RegionUnfencedManually: "RegionUnfencedManually",
 } as const;
 
 export type Reason = (typeof Reason)[keyof typeof Reason];

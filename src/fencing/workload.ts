@@ -25,6 +25,12 @@ async function patch(kc: KubeConfig, w: WorkloadRef, body: object): Promise<void
   else await api.patchNamespacedStatefulSet(req, mergePatch);
 }
 
+/** The size recorded when the workload was fenced, or undefined when nothing fenced it. */
+export async function readReplicasBeforeFence(kc: KubeConfig, w: WorkloadRef): Promise<number | undefined> {
+  const recorded = (await read(kc, w)).metadata?.annotations?.[replicasBeforeFenceAnnotation];
+  return recorded === undefined ? undefined : Number(recorded);
+}
+
 /**
  * Scales a workload to zero, remembering its size in an annotation (the first fence wins, so a
  * repeated fence never records zero). Returns the size it had. Idempotent.

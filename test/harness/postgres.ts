@@ -53,6 +53,11 @@ export interface PostgresPair {
   /** Freezes the server (SIGSTOP to the postmaster): it accepts TCP connections but never answers them. */
   freeze(server: PgServer): void;
   thaw(server: PgServer): void;
+  /**
+   * Returns a fenced former primary to standby duty: its data is replaced by a fresh base backup of
+   * `source` (the new primary) and it streams from it, on the same port (its Secret stays valid).
+   */
+  rebuildAsReplica(server: PgServer, source: PgServer): Promise<void>;
   /** Stops both servers and removes the folder. Safe to call twice. */
   teardown(): Promise<void>;
 }
@@ -130,6 +135,25 @@ export async function startPostgresPair(
       },
       freeze: (s) => signalPostmaster(s.dataDir, "SIGSTOP"),
       thaw: (s) => signalPostmaster(s.dataDir, "SIGCONT"),
+      rebuildAsReplica: async (s, source) => {
+        if (postmasterPid(s.dataDir) !== undefined) {
+          await asPostgres("pg_ctl", ["-D", s.dataDir, "-m", "fast", "-w", "stop"]);
+        }
+        rmSync(s.dataDir, { recursive: true, force: true });
+        await asPostgres("pg_basebackup", [
+          ...["-h", dir, "-p", String(source.port), "-U", "postgres"],
+          ...["-D", s.dataDir, "-R", "-X", "stream", "-c", "fast"],
+        ]);
+        appendFileSync(join(s.dataDir, "postgresql.conf"), `port = ${s.port}\n`); // the last setting wins
+        await asPostgres("pg_ctl", ["-D", s.dataDir, "-l", logFile(s.dataDir), "-w", "start"]);
+        await pollUntil(`${s.region} streaming from ${source.region}`, 30_000, async () => {
+          const rows = await query<{ status: string }>(
+            s.meridianUri,
+            "select status from pg_stat_wal_receiver",
+          );
+          return rows[0]?.status === "streaming";
+        });
+      },
       teardown,
     };
   } catch (err) {

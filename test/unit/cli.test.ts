@@ -13,8 +13,8 @@ describe("meridian CLI", () => {
   it("rejects an unknown command with usage and exit code 2", async () => {
     const r = await invoke(["frobnicate"]);
     expect(r.code).toBe(2);
-    expect(r.err).toContain('unknown command "frobnicate"');
-    expect(r.err).toContain("usage: meridian");
+    expect(r.err).toContain("unknown command 'frobnicate'");
+    expect(r.err).toContain("--help");
   });
 
   it.each([
