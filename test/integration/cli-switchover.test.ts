@@ -212,7 +212,7 @@ describe("meridian CLI against a running hub", () => {
     });
     const listed = await cli(["promotions"]);
     expect(listed.out).toMatch(
-      /back-to-us-east\s+checkout\s+Switchover\s+-\s+us-east\s+Pending \(unapproved\)/,
+      /back-to-us-east\s+checkout\s+Switchover\s+eu-west\s+us-east\s+Pending \(unapproved\)/,
     );
     const r = await cli(["approve", "back-to-us-east", "--timeout", "2m"]);
     expect(r.err).toBe("");
