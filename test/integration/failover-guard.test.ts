@@ -73,5 +73,10 @@ describe("the lag guard", () => {
       return a.status?.currentPrimary === "eu-west" ? a : undefined;
     });
     expect(app.status?.lastFailover?.dataLossEstimate?.bytes).toBe(done.status?.lagBytesAtPromotion);
+    // An automatic failover answers an outage: its start is a Warning (a planned switchover's is Normal).
+    const started = (await events.listNamespacedEvent({ namespace: ns() })).items.filter(
+      (e) => e.reason === "PrimaryUnhealthy" && e.action === "Promote" && e.regarding?.name === "checkout",
+    );
+    expect(started.map((e) => e.type)).toEqual(["Warning"]);
   });
 });

@@ -1,4 +1,4 @@
-import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import { EventsV1Api, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { beforeAll, describe, expect, it } from "vitest";
 import { group, version } from "../../src/api/group.ts";
 import { useFailoverApp } from "../harness/failover-context.ts";
@@ -6,6 +6,7 @@ import { endpoints, finished, hostname, promotionsOf } from "../harness/failover
 import { custom, getApp } from "../harness/meridian.ts";
 import { createWritesTable, lostWrites, SequenceWriter } from "../harness/pg-writer.ts";
 import { pollUntil } from "../harness/poll.ts";
+import { kubeConfigFor } from "../harness/testbed.ts";
 
 const { hub, ns, get } = useFailoverApp("switchover");
 
@@ -18,7 +19,9 @@ describe("planned switchover from Git", () => {
     // A switchover is a *change* of spec.primaryRegion from the value last acted upon: wait until
     // the operator has recorded us-east as that value (an edit before the app's first observation
     // is recorded as its starting point, not acted upon).
-    await pollUntil("FailoverReady, us-east recorded", 30_000, async () => {
+    // Generous: on a loaded machine the operator's first observation of a region (cluster probe,
+    // workload cache) alone has taken over 30 s.
+    await pollUntil("FailoverReady, us-east recorded", 120_000, async () => {
       const app = await getApp(hub, ns(), "checkout");
       return (
         app.status?.conditions?.find((c) => c.type === "FailoverReady")?.status === "True" &&
@@ -42,7 +45,7 @@ describe("planned switchover from Git", () => {
     );
     await pollUntil(
       "DNS names eu-west",
-      60_000,
+      120_000, // the switchover itself takes seconds; a loaded machine stretches every step
       async () => (await get().bed.bind.dig(hostname, "A"))[0] === endpoints["eu-west"],
       50,
     );
@@ -74,5 +77,14 @@ describe("planned switchover from Git", () => {
       epoch: 1,
     });
     expect(app.status?.lastAppliedPrimaryRegion).toBe("eu-west");
+    // A switchover asked for in Git is routine: its Events are Normal, on the app and the promotion.
+    const events = (
+      await kubeConfigFor(hub).makeApiClient(EventsV1Api).listNamespacedEvent({ namespace: ns() })
+    ).items;
+    const started = events.filter((e) => e.reason === "PrimaryRegionChanged" && e.action === "Promote");
+    expect(started.map((e) => e.type)).toEqual(["Normal"]);
+    const ofPromotion = events.filter((e) => e.regarding?.name === promotion?.metadata?.name);
+    expect(ofPromotion.map((e) => e.reason)).toContain("PromotionSucceeded");
+    expect(ofPromotion.filter((e) => e.type !== "Normal")).toEqual([]);
   });
 });

@@ -7,7 +7,7 @@ import { decideStart, type StartDecision } from "../../failover/decide-start.ts"
 import { describeApiError, isConflict } from "../../runtime/api-errors.ts";
 import type { ReconcileContext, Reconciler } from "../../runtime/controller.ts";
 import { ConfigurationError } from "../../runtime/errors.ts";
-import type { EventSubject } from "../../runtime/events.ts";
+import type { EventSubject, EventType } from "../../runtime/events.ts";
 import { splitKey } from "../../runtime/keys.ts";
 import { failoverFieldManager } from "../../runtime/status-writer.ts";
 import { AppStatusWriter } from "../app-status.ts";
@@ -250,10 +250,11 @@ export class RegionalAppReconciler implements Reconciler {
         { promotion: p.name, type: p.type, from: p.fromRegion, target: p.targetRegion },
         d.message,
       );
+      const announce = promotionStartEvent(p.type);
       await this.deps.events.record(
         subject,
-        "Warning",
-        p.type === "Failover" ? Reason.PrimaryUnhealthy : Reason.PrimaryRegionChanged,
+        announce.type,
+        announce.reason,
         "Promote",
         `${p.type} from ${p.fromRegion} to ${p.targetRegion} started as ReplicaPromotion ${p.name}: ${d.message}`,
       );
@@ -358,6 +359,16 @@ export class RegionalAppReconciler implements Reconciler {
     if (ctx.signal.aborted || next.conditions === app.status?.conditions) return;
     await this.deps.status.apply({ ...appResource, name, namespace }, next);
   }
+}
+
+/**
+ * The Event that announces a promotion this controller started: a failover answers an outage
+ * (Warning, worth an alert); a switchover someone asked for in Git is routine (Normal).
+ */
+export function promotionStartEvent(type: "Failover" | "Switchover"): { type: EventType; reason: Reason } {
+  return type === "Failover"
+    ? { type: "Warning", reason: Reason.PrimaryUnhealthy }
+    : { type: "Normal", reason: Reason.PrimaryRegionChanged };
 }
 
 /** The cluster as seen through its MemberCluster and the registry's last probe. */
