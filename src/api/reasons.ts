@@ -154,6 +154,16 @@ export const Reason = {
   DatabaseIsReplica: "DatabaseIsReplica",
   /** Promotion was asked of a primary that Meridian fenced and that nobody has rebuilt since. */
   FencedPrimaryNotPromotable: "FencedPrimaryNotPromotable",
+  /**
+   * A database step failed for good (engines cloudnative-pg and job): a fence, promote or lag Job
+   * failed (the message carries its logs' tail), or CloudNativePG called the Cluster unrecoverable.
+   */
+  DatabaseStepFailed: "DatabaseStepFailed",
+  /**
+   * The old primary's region is unreachable and the app's engine (cloudnative-pg, job) can only be
+   * fenced through that region's API server: lease expiry alone never promotes such an app.
+   */
+  FenceNeedsRegionApi: "FenceNeedsRegionApi",
 
   // DNS rerouting (src/dns). EpochTooOld and DnsCredentialsInvalid above serve DNS too.
   /** Pre-flight passed: the DNS server answers and accepts the key, or the DNSEndpoint is writable. */

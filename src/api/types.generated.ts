@@ -352,7 +352,7 @@ export interface Region {
    */
   healthEndpoint?: HealthEndpoint;
   /**
-   * How Meridian connects to this region's database (engine postgresql).
+   * This region's database: connectionSecretRef for engine postgresql, cloudNativePG for engine cloudnative-pg.
    */
   database?: RegionDatabase;
 }
@@ -389,14 +389,29 @@ export interface HealthEndpoint {
 
 export interface RegionDatabase {
   /**
-   * Secret in this namespace with the connection string of the region's database.
+   * Secret in this namespace with the connection string of the region's database (key uri). Required for engine postgresql.
    */
-  connectionSecretRef: {
+  connectionSecretRef?: {
     /**
      * Name of the Secret.
      */
     name: string;
   };
+  /**
+   * The region's CloudNativePG Cluster (engine cloudnative-pg), part of one distributed topology: every Cluster lists the others in externalClusters, and spec.replica.primary names the primary (docs/cloudnative-pg.md).
+   */
+  cloudNativePG?: CloudNativePGCluster;
+}
+
+export interface CloudNativePGCluster {
+  /**
+   * Name of the CloudNativePG Cluster in this region's member cluster.
+   */
+  clusterName: string;
+  /**
+   * Namespace of the Cluster in the member cluster. Defaults to the RegionalApp's namespace.
+   */
+  namespace?: string;
 }
 
 export interface AppDns {
@@ -457,9 +472,70 @@ export interface Rfc2136Provider {
 
 export interface AppDatabase {
   /**
+   * Engine job: your own Jobs do the database's part of a promotion (docs/job-engine.md). Meridian names each Job after the app, step and epoch, so a restarted operator finds the Job it started.
+   */
+  job?: JobEngine;
+  /**
    * How the database replica is promoted: postgresql (direct SQL to each region's database, see spec.regions[].database), cloudnative-pg (CloudNativePG replica clusters), job (run your own Job in the target region), none (no database; only the workload and DNS move).
    */
   engine: DatabaseEngine;
+}
+
+export interface JobEngine {
+  /**
+   * Namespace in each member cluster where the Jobs run. Defaults to the RegionalApp's namespace.
+   */
+  namespace?: string;
+  /**
+   * The Job that fences the old primary's database so it refuses writes (run in the old primary's region; must be idempotent). It runs in the member cluster of the region it acts on; exit 0 means done, a failed Job fails the promotion.
+   */
+  fence: JobStepTemplate;
+  /**
+   * The Job that promotes the target region's replica (run in the target region; must be idempotent and succeed only once the database takes writes). It runs in the member cluster of the region it acts on; exit 0 means done, a failed Job fails the promotion.
+   */
+  promote: JobStepTemplate;
+  /**
+   * The Job that checks, before a Switchover promotes, that the target has replayed every write of the fenced primary (run in the target region; exit 0 means caught up). Optional: without it the promote Job must wait for zero lag itself. It runs in the member cluster of the region it acts on; exit 0 means done, a failed Job fails the promotion.
+   */
+  lag?: JobStepTemplate;
+  /**
+   * The Job that rebuilds the old primary as a replica of the new one after a promotion. It runs in the member cluster of the region it acts on; exit 0 means done, a failed Job fails the promotion.
+   */
+  rejoin?: JobStepTemplate;
+}
+
+export interface JobStepTemplate {
+  /**
+   * Container image of the Job's one container.
+   */
+  image: string;
+  /**
+   * The container's command (entrypoint).
+   */
+  command?: string[];
+  /**
+   * The container's arguments.
+   */
+  args?: string[];
+  /**
+   * Extra environment variables; Meridian adds MERIDIAN_STEP, MERIDIAN_EPOCH, MERIDIAN_APP, MERIDIAN_REGION, MERIDIAN_FROM_REGION and MERIDIAN_TO_REGION.
+   */
+  env?: JobEnvVar[];
+  /**
+   * ServiceAccount the Job's pod runs as. Defaults to default.
+   */
+  serviceAccountName?: string;
+}
+
+export interface JobEnvVar {
+  /**
+   * Variable name.
+   */
+  name: string;
+  /**
+   * Variable value.
+   */
+  value?: string;
 }
 
 export type DatabaseEngine = "postgresql" | "cloudnative-pg" | "job" | "none";

@@ -127,3 +127,13 @@ export function decideFailover(i: FailoverInputs): FailoverDecision {
     message: `primary region ${i.primary} is unhealthy; failing over to ${target.name}${approved ? "" : " once spec.approved is true"}`,
   };
 }
+
+/**
+ * Whether the app's engine measures replication lag in bytes (postgresql), so the byte guard
+ * applies. cloudnative-pg loses nothing by construction (its promotion waits for the demoted
+ * primary's token, and the hub alone fences it); job leaves the guard to the user's promote Job,
+ * which gets MERIDIAN_MAX_LAG_BYTES (docs/job-engine.md).
+ */
+export function measuresLagBytes(app: { spec: { database: { engine: string } } }): boolean {
+  return app.spec.database.engine === "postgresql";
+}

@@ -61,6 +61,11 @@ export interface PromotionFacts {
    * behind it than the guard allows — for a grace period ("wait": it may still catch up), then for good.
    */
   lagGuard?: { state: "wait" | "breached"; message: string };
+  /**
+   * Fencing or Promoting: the database step failed for good (a failed Job, an unrecoverable
+   * CloudNativePG Cluster); retrying cannot help.
+   */
+  stepFailed?: { reason: Reason; message: string };
   /** The authoritative answer and a test write through the app's credentials both check out. */
   verified: boolean;
   now: number;
@@ -153,6 +158,7 @@ export function nextStep(f: PromotionFacts): Step {
           Reason.PrimaryFenced,
           "the old primary's agent fenced it at this epoch",
         );
+      if (f.stepFailed) return at("Failed", "none", f.stepFailed.reason, f.stepFailed.message);
       if (f.oldPrimary.promoteAway.ok)
         return at(
           "Promoting",
@@ -172,6 +178,7 @@ export function nextStep(f: PromotionFacts): Step {
     }
     case "Promoting":
       if (f.target.writable) return at("Rerouting", "none", Reason.Rerouting, "target promoted and writable");
+      if (f.stepFailed) return at("Failed", "none", f.stepFailed.reason, f.stepFailed.message);
       if (f.lagGuard?.state === "breached")
         return at("Failed", "none", Reason.ReplicationLagTooHigh, f.lagGuard.message);
       if (f.lagGuard?.state === "wait")

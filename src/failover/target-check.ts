@@ -1,6 +1,6 @@
 import { Reason } from "../api/reasons.ts";
 import type { FailoverPolicy, MemberCluster, RegionalApp, ReplicaPromotion } from "../api/types.generated.ts";
-import { disqualification } from "./decide-failover.ts";
+import { disqualification, measuresLagBytes } from "./decide-failover.ts";
 
 /**
  * Why the promotion's target may not take over now, or undefined: it must be another region of
@@ -37,7 +37,7 @@ export function decideTargetProblem(
       regions: [],
       suspended: false,
       mode: policy.spec.mode,
-      guardsLag: app.spec.database.engine !== "none" && !planned,
+      guardsLag: measuresLagBytes(app) && !planned,
       maxLagBytes: policy.spec.promotion.maxLagBytes,
       allowDataLoss: policy.spec.promotion.allowDataLoss || rp.spec.allowDataLoss,
       minHealthyRegions: 0,

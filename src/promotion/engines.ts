@@ -1,8 +1,12 @@
 import { ConfigurationError } from "../runtime/errors.ts";
+import { CloudNativePgPromoter } from "./cloudnative-pg.ts";
+import { JobPromoter } from "./job.ts";
 import { PostgresPromoter } from "./postgresql.ts";
 import type { Promoter } from "./promoter.ts";
 
 const postgres = new PostgresPromoter();
+const cloudNativePg = new CloudNativePgPromoter();
+const job = new JobPromoter();
 
 /**
  * The Promoter for spec.database.engine; undefined for `none` (only the workload and DNS move).
@@ -15,6 +19,10 @@ export function promoterFor(engine: string): Promoter | undefined {
       return undefined;
     case "postgresql":
       return postgres;
+    case "cloudnative-pg":
+      return cloudNativePg;
+    case "job":
+      return job;
     default:
       throw new ConfigurationError(
         `spec.database.engine ${engine} is not supported by this version of Meridian yet`,

@@ -45,6 +45,7 @@ export interface PostgresPromoterOptions {
 const terminatePollMs = 10;
 
 export class PostgresPromoter implements Promoter {
+  readonly reportsPositions = true;
   readonly #timeouts: SessionTimeouts;
 
   constructor(options: PostgresPromoterOptions = {}) {

@@ -1,12 +1,35 @@
 // The Promoting step's adapter: one Promoter per database engine (postgresql, cloudnative-pg,
 // job). Every method is idempotent and bounded by the timeout it is given, so the ReplicaPromotion
 // controller can call it again after a crash without promoting twice.
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { JobEngine } from "../api/types.generated.ts";
 
-/** How to reach one region's database, from the Secret named in spec.regions[].database. */
+/** How to reach one region's database: a connection uri (postgresql) or objects in its member cluster. */
 export interface DatabaseEndpoint {
   region: string;
-  /** postgres://user:password@host:port/dbname, the Secret's `uri` key. */
+  /** postgresql: postgres://user:password@host:port/dbname, the Secret's `uri` key. Empty for the other engines. */
   uri: string;
+  /** cloudnative-pg and job: where in the region's member cluster the engine acts. */
+  member?: MemberDatabase;
+}
+
+/** A database the engine reaches through its region's Kubernetes API (cloudnative-pg, job). */
+export interface MemberDatabase {
+  /** Client of the region's member cluster. */
+  kc: KubeConfig;
+  /** The RegionalApp, for the names of the objects the engine creates and the Jobs' environment. */
+  app: { namespace: string; name: string };
+  /** cloudnative-pg: the region's Cluster. */
+  cluster?: { namespace: string; name: string };
+  /** job: the app's Job templates and the namespace they run in. */
+  jobs?: { namespace: string; templates: JobEngine };
+  /**
+   * The move this call belongs to, from the fenced region to the promoted one, when there is one;
+   * for a promotion, with the lag guard it must keep (the job engine hands it to the promote Job).
+   */
+  move?: { from: string; to: string; guard?: { maxLagBytes: number; allowDataLoss: boolean } };
+  /** The other side of `move`: the successor for a fence, the fenced primary for a promotion. */
+  peer?: DatabaseEndpoint;
 }
 
 export interface ReplicaState {
@@ -29,6 +52,16 @@ export interface ReplicaState {
  */
 export interface StepState {
   detail: string;
+  /**
+   * Set when the step failed for good (a Job that failed, a Cluster CloudNativePG calls
+   * unrecoverable): calling again cannot help, and the promotion fails with this message.
+   */
+  failed?: string;
+}
+
+export interface CatchUpState extends StepState {
+  /** The replica has replayed every write of the fenced primary. */
+  caughtUp: boolean;
 }
 
 export interface FenceState extends StepState {
@@ -50,7 +83,18 @@ export interface PromotionState extends StepState {
 }
 
 export interface Promoter {
-  /** The database's role and position. Throws when it cannot be reached. */
+  /**
+   * Whether state() reports WAL positions the hub compares (lag, zero-lag wait, lag guard): true
+   * for postgresql. An engine that cannot see positions answers caughtUp() instead.
+   */
+  readonly reportsPositions: boolean;
+  /**
+   * Engines without positions: whether the replica `db` has replayed every write of the primary
+   * fenced at `epoch` (the zero-lag wait of a Switchover). Never called when reportsPositions. It
+   * may start the engine's own check (the job engine's lag Job), idempotently: asking again finds it.
+   */
+  caughtUp?(db: DatabaseEndpoint, epoch: number): Promise<CatchUpState>;
+  /** The database's role and position (lsn empty without reportsPositions). Throws when it cannot be reached. */
   state(db: DatabaseEndpoint): Promise<ReplicaState>;
   /** Bytes between two WAL positions (a - b), as the engine computes it. */
   lagBytes(db: DatabaseEndpoint, ahead: string, behind: string): Promise<number>;
@@ -85,3 +129,9 @@ export interface Promoter {
    */
   reopen(db: DatabaseEndpoint, epoch: number): Promise<void>;
 }
+
+/**
+ * Thrown by state() of an engine that cannot see the database's role (job): callers that only
+ * want to double-check a role skip the check; callers that must know (reopening) refuse.
+ */
+export class RoleUnknown extends Error {}

@@ -23,6 +23,9 @@ export interface Region {
 }
 
 const clusterPrefix = "meridian-";
+/** kwok-controller's stages: kwok's defaults and one that fails Job pods on demand. */
+const kwokStages = resolve(import.meta.dirname, "../fixtures/kwok/stages.yaml");
+
 /** Shared by every test bed on the machine (see `kwokctl`). */
 const portLock = resolve(tmpdir(), "meridian-kwokctl-ports.lock");
 
@@ -98,6 +101,9 @@ export class Testbed {
         // previous instance's node Lease to expire (200 s) before it runs any pod again.
         "--node-lease-duration-seconds",
         "0",
+        // kwok's default stages plus job-pod-fail, which fails a Job's pod on demand (the file says how).
+        "--config",
+        kwokStages,
         // One instance each: leader election would only make them wait out their old Lease after an outage.
         "--extra-args",
         "kube-controller-manager=leader-elect=false",

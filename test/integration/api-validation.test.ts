@@ -337,6 +337,30 @@ const cases: Case[] = [
     message: 'set spec.regions[].database.connectionSecretRef for ["eu-west"]',
   },
   {
+    name: "cloudnative-pg without a region's Cluster",
+    kind: "RegionalApp",
+    edit: (s) => (s.database.engine = "cloudnative-pg"),
+    field: "spec.regions",
+    message: 'set spec.regions[].database.cloudNativePG.clusterName for ["us-east", "eu-west", "ap-south"]',
+  },
+  {
+    name: "engine job without its Jobs",
+    kind: "RegionalApp",
+    edit: (s) => (s.database.engine = "job"),
+    field: "spec.database",
+    message: "set it (with fence and promote templates) when engine is job",
+  },
+  {
+    name: "job rejoin template (not implemented yet)",
+    kind: "RegionalApp",
+    edit: (s) => {
+      const step = { image: "tools:1" };
+      s.database = { engine: "job", job: { fence: step, promote: step, rejoin: step } };
+    },
+    field: "spec.database.job.rejoin",
+    message: "job.rejoin is not implemented yet",
+  },
+  {
     name: "unknown database engine",
     kind: "RegionalApp",
     edit: (s) => (s.database.engine = "mysql"),

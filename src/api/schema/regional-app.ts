@@ -91,14 +91,34 @@ const region = obj(
     database: obj(
       {
         connectionSecretRef: localRef(
-          "Secret in this namespace with the connection string of the region's database.",
+          "Secret in this namespace with the connection string of the region's database (key uri). Required for engine postgresql.",
           "Name of the Secret.",
+        ),
+        cloudNativePG: obj(
+          {
+            clusterName: objectName("Name of the CloudNativePG Cluster in this region's member cluster."),
+            namespace: labelName(
+              "Namespace of the Cluster in the member cluster. Defaults to the RegionalApp's namespace.",
+            ),
+          },
+          {
+            description:
+              "The region's CloudNativePG Cluster (engine cloudnative-pg), part of one distributed topology: every Cluster lists the others in externalClusters, and spec.replica.primary names the primary (docs/cloudnative-pg.md).",
+            required: ["clusterName"],
+            typeName: "CloudNativePGCluster",
+          },
         ),
       },
       {
-        description: "How Meridian connects to this region's database (engine postgresql).",
-        required: ["connectionSecretRef"],
+        description:
+          "This region's database: connectionSecretRef for engine postgresql, cloudNativePG for engine cloudnative-pg.",
         typeName: "RegionDatabase",
+        rules: [
+          {
+            rule: "has(self.connectionSecretRef) || has(self.cloudNativePG)",
+            message: "set connectionSecretRef (engine postgresql) or cloudNativePG (engine cloudnative-pg)",
+          },
+        ],
       },
     ),
   },
@@ -184,8 +204,80 @@ const dns = obj(
   },
 );
 
+const jobTemplate = (step: string) =>
+  obj(
+    {
+      image: str({
+        description: "Container image of the Job's one container.",
+        minLength: 1,
+        maxLength: 512,
+      }),
+      command: arr(str({ description: "An entry of the command.", maxLength: 4096 }), {
+        description: "The container's command (entrypoint).",
+        maxItems: 64,
+      }),
+      args: arr(str({ description: "An argument.", maxLength: 4096 }), {
+        description: "The container's arguments.",
+        maxItems: 64,
+      }),
+      env: arr(
+        obj(
+          {
+            name: str({ description: "Variable name.", minLength: 1, maxLength: 256 }),
+            value: str({ description: "Variable value.", maxLength: 4096 }),
+          },
+          { description: "One environment variable.", required: ["name"], typeName: "JobEnvVar" },
+        ),
+        {
+          description:
+            "Extra environment variables; Meridian adds MERIDIAN_STEP, MERIDIAN_EPOCH, MERIDIAN_APP, MERIDIAN_REGION, MERIDIAN_FROM_REGION and MERIDIAN_TO_REGION.",
+          maxItems: 64,
+        },
+      ),
+      serviceAccountName: objectName("ServiceAccount the Job's pod runs as. Defaults to default."),
+    },
+    {
+      description: `The Job that ${step}. It runs in the member cluster of the region it acts on; exit 0 means done, a failed Job fails the promotion.`,
+      required: ["image"],
+      typeName: "JobStepTemplate",
+    },
+  );
+
+const jobEngine = obj(
+  {
+    namespace: labelName(
+      "Namespace in each member cluster where the Jobs run. Defaults to the RegionalApp's namespace.",
+    ),
+    fence: jobTemplate(
+      "fences the old primary's database so it refuses writes (run in the old primary's region; must be idempotent)",
+    ),
+    promote: jobTemplate(
+      "promotes the target region's replica (run in the target region; must be idempotent and succeed only once the database takes writes)",
+    ),
+    lag: jobTemplate(
+      "checks, before a Switchover promotes, that the target has replayed every write of the fenced primary (run in the target region; exit 0 means caught up). Optional: without it the promote Job must wait for zero lag itself",
+    ),
+    rejoin: jobTemplate("rebuilds the old primary as a replica of the new one after a promotion"),
+  },
+  {
+    description:
+      "Engine job: your own Jobs do the database's part of a promotion (docs/job-engine.md). Meridian names each Job after the app, step and epoch, so a restarted operator finds the Job it started.",
+    required: ["fence", "promote"],
+    typeName: "JobEngine",
+    rules: [
+      {
+        rule: "!has(self.rejoin)",
+        message:
+          "job.rejoin is not implemented yet: rebuild the old primary by hand (docs/postgresql.md) and leave rejoin unset",
+        fieldPath: ".rejoin",
+      },
+    ],
+  },
+);
+
 const database = obj(
   {
+    job: jobEngine,
     engine: str({
       description:
         "How the database replica is promoted: postgresql (direct SQL to each region's database, see spec.regions[].database), cloudnative-pg (CloudNativePG replica clusters), job (run your own Job in the target region), none (no database; only the workload and DNS move).",
@@ -287,10 +379,25 @@ const spec = obj(
         fieldPath: ".dns.recordType",
       },
       {
-        rule: "self.database.engine != 'postgresql' || self.regions.all(r, has(r.database))",
+        rule: "self.database.engine != 'cloudnative-pg' || self.regions.all(r, has(r.database) && has(r.database.cloudNativePG))",
+        messageExpression: celFormat(
+          "database.engine cloudnative-pg acts on the CloudNativePG Cluster of every region: set spec.regions[].database.cloudNativePG.clusterName for %s",
+          ["self.regions.filter(r, !has(r.database) || !has(r.database.cloudNativePG)).map(r, r.name)"],
+        ),
+        fieldPath: ".regions",
+        reason: "FieldValueRequired",
+      },
+      {
+        rule: "(self.database.engine == 'job') == has(self.database.job)",
+        message:
+          "spec.database.job holds the Jobs of engine job: set it (with fence and promote templates) when engine is job, and only then",
+        fieldPath: ".database",
+      },
+      {
+        rule: "self.database.engine != 'postgresql' || self.regions.all(r, has(r.database) && has(r.database.connectionSecretRef))",
         messageExpression: celFormat(
           "database.engine postgresql connects to the database of every region: set spec.regions[].database.connectionSecretRef for %s",
-          ["self.regions.filter(r, !has(r.database)).map(r, r.name)"],
+          ["self.regions.filter(r, !has(r.database) || !has(r.database.connectionSecretRef)).map(r, r.name)"],
         ),
         fieldPath: ".regions",
         reason: "FieldValueRequired",

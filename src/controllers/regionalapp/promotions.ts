@@ -6,7 +6,7 @@ import type {
   RegionalApp,
   ReplicaPromotion,
 } from "../../api/types.generated.ts";
-import type { FailoverInputs } from "../../failover/decide-failover.ts";
+import { type FailoverInputs, measuresLagBytes } from "../../failover/decide-failover.ts";
 import type { PromotionFact, PromotionToStart, StartInputs } from "../../failover/decide-start.ts";
 import { isConflict } from "../../runtime/api-errors.ts";
 import type { Informer } from "../../runtime/informer.ts";
@@ -51,7 +51,7 @@ export function failoverInputs(
     }),
     suspended: app.spec.suspend,
     mode: policy.spec.mode,
-    guardsLag: app.spec.database.engine !== "none",
+    guardsLag: measuresLagBytes(app),
     maxLagBytes: policy.spec.promotion.maxLagBytes,
     allowDataLoss: policy.spec.promotion.allowDataLoss,
     minHealthyRegions: policy.spec.minHealthyRegions,

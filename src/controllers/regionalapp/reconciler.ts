@@ -121,7 +121,7 @@ export class RegionalAppReconciler implements Reconciler {
     const primary = app.status?.currentPrimary ?? app.spec.primaryRegion;
     const promoter = this.deps.promoterFor(app.spec.database.engine);
     if (promoter) {
-      const lag = await this.lag.measure(this.deps.hub, promoter, key, app, primary, nowMs);
+      const lag = await this.lag.measure(this.deps, promoter, key, app, primary, nowMs);
       for (const v of views) v.lagBytes = lag.get(v.name)?.bytes;
       for (const [region, { bytes, seconds }] of lag) {
         this.deps.metrics.replicationLag.set({ namespace, app: subject.name, region }, bytes);

@@ -1,8 +1,7 @@
-import type { KubeConfig } from "@kubernetes/client-node";
 import type { RegionalApp } from "../../api/types.generated.ts";
 import { lsnDiff } from "../../promotion/lsn.ts";
 import type { Promoter } from "../../promotion/promoter.ts";
-import { databaseOf } from "../replicapromotion/databases.ts";
+import { type DatabaseLookup, databaseOf } from "../replicapromotion/databases.ts";
 
 /** How far one replica is behind: in WAL bytes, and in time. */
 export interface ReplicaLag {
@@ -58,7 +57,7 @@ export class ReplicationLagTracker {
   private readonly primaries = new Map<string, PrimaryPositions>();
 
   async measure(
-    hub: KubeConfig,
+    lookup: DatabaseLookup,
     promoter: Promoter,
     appKey: string,
     app: RegionalApp,
@@ -66,8 +65,9 @@ export class ReplicationLagTracker {
     nowMs: number,
   ): Promise<Map<string, ReplicaLag>> {
     const lag = new Map<string, ReplicaLag>();
+    if (!promoter.reportsPositions) return lag; // cloudnative-pg and job report no WAL positions
     const state = async (region: string) =>
-      promoter.state(await databaseOf(hub, app, region)).catch(() => undefined);
+      promoter.state(await databaseOf(lookup, app, region)).catch(() => undefined);
     const positions = this.primaries.get(appKey) ?? new PrimaryPositions();
     this.primaries.set(appKey, positions);
     const primaryState = await state(primary);

@@ -62,16 +62,17 @@ export class PromotionActions {
     crashPoint("promotion.after-epoch");
   }
 
-  async #fence({ app, from, epoch, status, record }: ActionContext): Promise<void> {
+  async #fence({ rp, app, from, epoch, status, record }: ActionContext): Promise<void> {
     const old = workloadOf(app, from) as WorkloadRef;
     const replicas = await scaleToZero(this.#client(app, from), old);
     crashPoint("promotion.after-scale-to-zero");
     await record({ ...status, targetReplicas: status.targetReplicas ?? replicas });
     const promoter = this.#deps.promoterFor(app.spec.database.engine);
     if (!promoter) return;
-    const db = await databaseOf(this.#deps.hub, app, from);
+    const db = await databaseOf(this.#deps, app, from, { from, to: rp.spec.targetRegion });
     await promoter.fence(db, epoch);
     crashPoint("promotion.after-fence");
+    if (!promoter.reportsPositions) return;
     const oldPrimaryLsn = (await promoter.state(db)).lsn;
     await record({ ...status, targetReplicas: status.targetReplicas ?? replicas, oldPrimaryLsn });
   }
@@ -79,27 +80,37 @@ export class PromotionActions {
   /** The fenced old primary's final WAL position, when the hub can read it (best effort: it may be cut off). */
   async #readFinalPosition({ app, from, epoch, status, record }: ActionContext): Promise<void> {
     const promoter = this.#deps.promoterFor(app.spec.database.engine);
-    if (!promoter || status.oldPrimaryLsn) return;
-    const db = await databaseOf(this.#deps.hub, app, from);
+    if (!promoter?.reportsPositions || status.oldPrimaryLsn) return;
+    const db = await databaseOf(this.#deps, app, from);
     const fence = await promoter.fenceState(db, epoch).catch(() => undefined);
     if (!fence?.fenced) return; // unreachable, or not provably fenced: the decision-time guard stands
     const oldPrimaryLsn = (await promoter.state(db).catch(() => undefined))?.lsn;
     if (oldPrimaryLsn) await record({ ...status, oldPrimaryLsn });
   }
 
-  async #promote({ rp, app, epoch, status, record }: ActionContext): Promise<void> {
+  async #promote({ rp, app, from, epoch, status, record }: ActionContext): Promise<void> {
     const promoter = this.#deps.promoterFor(app.spec.database.engine);
     if (!promoter) return;
     const policy = this.#deps.policies.get(app.spec.policyRef.name, app.metadata?.namespace);
-    const db = await databaseOf(this.#deps.hub, app, rp.spec.targetRegion);
-    const before = await promoter.state(db);
-    // Against the fenced primary's final position when the hub fenced it; otherwise the lag last
-    // measured while it was reachable: what this promotion may lose.
-    const lag = rp.status?.oldPrimaryLsn
-      ? Math.max(0, await promoter.lagBytes(db, rp.status.oldPrimaryLsn, before.lsn))
-      : app.status?.regions?.find((r) => r.name === rp.spec.targetRegion)?.replicationLagBytes;
-    if (lag !== undefined && status.lagBytesAtPromotion === undefined) {
-      await record({ ...status, lagBytesAtPromotion: lag });
+    const guard = {
+      maxLagBytes: policy?.spec.promotion.maxLagBytes ?? 0,
+      allowDataLoss: rp.spec.allowDataLoss || policy?.spec.promotion.allowDataLoss === true,
+    };
+    const db = await databaseOf(this.#deps, app, rp.spec.targetRegion, {
+      from,
+      to: rp.spec.targetRegion,
+      guard,
+    });
+    if (promoter.reportsPositions) {
+      const before = await promoter.state(db);
+      // Against the fenced primary's final position when the hub fenced it; otherwise the lag last
+      // measured while it was reachable: what this promotion may lose.
+      const lag = rp.status?.oldPrimaryLsn
+        ? Math.max(0, await promoter.lagBytes(db, rp.status.oldPrimaryLsn, before.lsn))
+        : app.status?.regions?.find((r) => r.name === rp.spec.targetRegion)?.replicationLagBytes;
+      if (lag !== undefined && status.lagBytesAtPromotion === undefined) {
+        await record({ ...status, lagBytesAtPromotion: lag });
+      }
     }
     await promoter.promote(db, epoch, policy?.spec.promotion.timeoutSeconds ?? 60);
     crashPoint("promotion.after-promote");
@@ -130,11 +141,12 @@ export class PromotionActions {
     const promoter = this.#deps.promoterFor(app.spec.database.engine);
     try {
       if (promoter) {
-        const target = await promoter.state(await databaseOf(this.#deps.hub, app, rp.spec.targetRegion));
+        const move = { from, to: rp.spec.targetRegion };
+        const target = await promoter.state(await databaseOf(this.#deps, app, rp.spec.targetRegion, move));
         if (!target.inRecovery) {
           return `${from} was not reopened: ${rp.spec.targetRegion}'s database has left recovery, so reopening could make two primaries; decide by hand which one to keep (docs/postgresql.md)`;
         }
-        await promoter.reopen(await databaseOf(this.#deps.hub, app, from), epoch);
+        await promoter.reopen(await databaseOf(this.#deps, app, from, move), epoch);
       }
       const old = workloadOf(app, from) as WorkloadRef;
       await scaleUpTo(this.#client(app, from), old, status.targetReplicas ?? 1);

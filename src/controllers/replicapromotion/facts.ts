@@ -11,7 +11,7 @@ import { mayPromoteAway } from "../../fencing/protocol/hub-decision.ts";
 import type { LeaseObservations } from "../../fencing/protocol/lease-observations.ts";
 import { expiryMs, timingOf, voterWindowMs } from "../../fencing/protocol/timing.ts";
 import type { WorkloadRef } from "../../fencing/workload.ts";
-import type { DatabaseEndpoint, Promoter } from "../../promotion/promoter.ts";
+import { type DatabaseEndpoint, type Promoter, RoleUnknown } from "../../promotion/promoter.ts";
 import type { FailoverControllerDeps } from "../deps.ts";
 import { databaseOf } from "./databases.ts";
 
@@ -65,7 +65,8 @@ export class PromotionObserver {
       ? this.#deps.registry.get(oldRegion.clusterRef)?.probe?.reachable === true
       : false;
     const promoter = this.#deps.promoterFor(app.spec.database.engine);
-    const targetDb = promoter && (await databaseOf(this.#deps.hub, app, rp.spec.targetRegion));
+    const move = { from, to: rp.spec.targetRegion };
+    const targetDb = promoter && (await databaseOf(this.#deps, app, rp.spec.targetRegion, move));
     const timing = timingOf(policy.spec.fencing);
     const dns = this.#deps.dnsFor(app);
     const desired = recordsAfterPromotion(app, rp.spec.targetRegion, from, policy.spec.dns.ttlSeconds);
@@ -77,8 +78,14 @@ export class PromotionObserver {
     const targetWritable = await this.#targetWritable(promoter, targetDb, c);
     // How far the target is behind the fenced primary's final position: needed only while Promoting
     // waits to promote (zero-lag wait, lag guard), so read once there and nowhere else.
-    const behindFinal =
-      phase === "Promoting" && !targetWritable ? await this.#behindFinal(promoter, targetDb, rp) : undefined;
+    const waitingToPromote = phase === "Promoting" && !targetWritable;
+    const behindFinal = waitingToPromote ? await this.#behindFinal(promoter, targetDb, rp) : undefined;
+    // Engines without WAL positions answer the zero-lag question themselves (a lag Job, say).
+    const catchUp =
+      waitingToPromote && promoter?.caughtUp && targetDb && rp.spec.type !== "Failover"
+        ? await promoter.caughtUp(targetDb, c.epoch)
+        : undefined;
+    const stepFailed = await this.#stepFailed(c, promoter, targetDb, catchUp?.failed);
     const fencingFacts = phase === "Fencing" || phase === "Pending";
     const targetWorkload = target && workloadOf(app, target.name);
     const wanted = rp.status?.targetReplicas ?? target?.standbyReplicas ?? 1;
@@ -101,13 +108,18 @@ export class PromotionObserver {
       },
       target: {
         writable: targetWritable,
-        caughtUp: promoter ? behindFinal !== undefined && behindFinal <= 0 : true,
+        caughtUp: !promoter
+          ? true
+          : promoter.reportsPositions
+            ? behindFinal !== undefined && behindFinal <= 0
+            : (catchUp?.caughtUp ?? true),
         scaledUp:
           target && targetWorkload
             ? (this.#replicas(target.clusterRef, targetWorkload) ?? 0) >= wanted
             : false,
       },
       ...(behindFinal !== undefined ? this.#lagGuard(c, behindFinal, phaseStartedAt) : {}),
+      ...(stepFailed ? { stepFailed } : {}),
       dnsPointsAtTarget,
       verified:
         phase === "Verifying" && dnsPointsAtTarget && (await this.#verifyWrite(promoter, targetDb, c.epoch)),
@@ -140,9 +152,12 @@ export class PromotionObserver {
     }
     let targetProblem = decideTargetProblem(app, policy, rp, from, this.#deps.clusters);
     if (!targetProblem && rp.spec.type !== "Failover" && promoter && targetDb) {
-      // A planned switchover fences a healthy primary: make sure the target can catch up first.
-      const state = await promoter.state(targetDb).catch(() => undefined);
-      if (!state?.inRecovery || !state.streaming) {
+      // A planned switchover fences a healthy primary: make sure the target can catch up first
+      // (an engine that cannot see roles, job, leaves it to its lag Job).
+      const state = await promoter
+        .state(targetDb)
+        .catch((err) => (err instanceof RoleUnknown ? "unknown" : undefined));
+      if (state !== "unknown" && (!state?.inRecovery || !state.streaming)) {
         targetProblem = {
           reason: Reason.ReplicationLagTooHigh,
           message: `${rp.spec.targetRegion}'s database is ${state ? (state.inRecovery ? "not streaming from the primary" : "not a replica") : "unreachable"}: a ${rp.spec.type} would fence ${from} and then wait for a zero lag it cannot reach; nothing was fenced`,
@@ -157,11 +172,36 @@ export class PromotionObserver {
     const workload = workloadOf(c.app, c.from);
     if (!region || !workload || this.#replicas(region.clusterRef, workload) !== 0) return false;
     if (!promoter) return true;
-    const db = await databaseOf(this.#deps.hub, c.app, c.from);
+    const db = await databaseOf(this.#deps, c.app, c.from, { from: c.from, to: c.rp.spec.targetRegion });
     return (await promoter.fenceState(db, c.epoch).catch(() => undefined))?.fenced === true;
   }
 
+  /**
+   * A step that failed for good (a failed Job, an unrecoverable Cluster): Fencing asks the old
+   * primary's fence, Promoting the target's promotion and catch-up. Unreachable means not failed.
+   */
+  async #stepFailed(
+    c: PromotionContext,
+    promoter: Promoter | undefined,
+    targetDb: DatabaseEndpoint | undefined,
+    catchUpFailed: string | undefined,
+  ): Promise<{ reason: Reason; message: string } | undefined> {
+    // Only engines without positions fail a step for good; postgresql retries until the timeout,
+    // and must not pay another database session per poll for a question it never answers yes.
+    if (!promoter || !targetDb || promoter.reportsPositions) return undefined;
+    let failed: string | undefined;
+    if (c.phase === "Fencing") {
+      const db = await databaseOf(this.#deps, c.app, c.from, { from: c.from, to: c.rp.spec.targetRegion });
+      failed = (await promoter.fenceState(db, c.epoch).catch(() => undefined))?.failed;
+    } else if (c.phase === "Promoting") {
+      failed =
+        catchUpFailed ?? (await promoter.promotionState(targetDb, c.epoch).catch(() => undefined))?.failed;
+    }
+    return failed ? { reason: Reason.DatabaseStepFailed, message: failed } : undefined;
+  }
+
   #acknowledged(c: PromotionContext): boolean {
+    if (!agentFencesDatabase(c.app)) return false; // its agent stops the workload, not the database
     const cluster = c.app.spec.regions.find((r) => r.name === c.from)?.clusterRef;
     const lease = cluster ? this.#leases.observations.latest()?.leases.get(cluster) : undefined;
     const key = `${c.app.metadata?.namespace}/${c.app.metadata?.name}`;
@@ -169,6 +209,13 @@ export class PromotionObserver {
   }
 
   #promoteAway(c: PromotionContext) {
+    if (!agentFencesDatabase(c.app)) {
+      return {
+        ok: false,
+        reason: Reason.FenceNeedsRegionApi,
+        message: `engine ${c.app.spec.database.engine} is fenced only through ${c.from}'s API server, and no agent fences it when that region is cut off: Meridian never promotes it on lease expiry alone (docs/fencing.md). Restore the hub's access to ${c.from}, or fence its database yourself and promote by hand`,
+      };
+    }
     const cluster = c.app.spec.regions.find((r) => r.name === c.from)?.clusterRef ?? c.from;
     const obs = this.#leases.observations;
     const now = this.#leases.now();
@@ -204,7 +251,7 @@ export class PromotionObserver {
   /** Bytes between the fenced primary's final position and what the target replayed; undefined when unknown. */
   async #behindFinal(promoter: Promoter | undefined, db: DatabaseEndpoint | undefined, rp: ReplicaPromotion) {
     const oldLsn = rp.status?.oldPrimaryLsn;
-    if (!promoter || !db || oldLsn === undefined) return undefined;
+    if (!promoter?.reportsPositions || !db || oldLsn === undefined) return undefined;
     const state = await promoter.state(db).catch(() => undefined);
     if (!state) return undefined;
     return promoter.lagBytes(db, oldLsn, state.lsn).catch(() => undefined);
@@ -255,4 +302,13 @@ export function workloadOf(app: RegionalApp, region: string): WorkloadRef | unde
     namespace: r.workload.namespace ?? app.metadata?.namespace ?? "",
     name: r.workload.name,
   };
+}
+
+/**
+ * Whether the old primary's agent fences the app's database when its region is cut off (postgresql,
+ * over SQL), so that lease expiry or the agent's acknowledgement may stand for a fence. The agent
+ * fences only the workload of cloudnative-pg and job apps: those wait for the hub's own fence.
+ */
+function agentFencesDatabase(app: RegionalApp): boolean {
+  return app.spec.database.engine === "postgresql" || app.spec.database.engine === "none";
 }

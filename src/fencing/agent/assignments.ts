@@ -17,6 +17,8 @@ export interface GuardedApp {
   workload: WorkloadRef;
   /** The database Secret (key `uri`) in the workload's namespace of the member cluster; engine postgresql only. */
   databaseSecret?: string;
+  /** spec.database.engine (absent in a state persisted by an older agent). */
+  engine?: string;
   /** status.epoch (0 before the first promotion). */
   epoch: number;
   assignment: AppAssignment;
@@ -58,9 +60,10 @@ export function guardedApps(
         namespace: region.workload.namespace ?? namespace,
         name: region.workload.name,
       },
-      ...(app.spec.database?.engine === "postgresql" && region.database
+      ...(app.spec.database?.engine === "postgresql" && region.database?.connectionSecretRef
         ? { databaseSecret: region.database.connectionSecretRef.name }
         : {}),
+      ...(app.spec.database?.engine ? { engine: app.spec.database.engine } : {}),
       epoch: status.epoch ?? 0,
       assignment: {
         primaryCluster: clusterOf(status.currentPrimary),

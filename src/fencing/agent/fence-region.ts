@@ -50,6 +50,11 @@ export class RegionFencer {
       throw databaseFenced ? new WorkloadOnlyFailure(failures.join("; ")) : new Error(failures.join("; "));
     }
     const done = results.flatMap((r) => (r.status === "fulfilled" && r.value ? [r.value] : []));
+    if (app.engine === "cloudnative-pg" || app.engine === "job") {
+      // Not fenced here: the hub fences these through the region's API server, and never promotes
+      // them on lease expiry or on this agent's acknowledgement alone (docs/fencing.md).
+      done.push(`database (engine ${app.engine}) not fenced by the agent: only the hub fences it`);
+    }
     return done.join("; ") || "nothing to fence (no database named for this region)";
   }
 

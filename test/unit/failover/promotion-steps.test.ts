@@ -260,3 +260,44 @@ describe("ReplicaPromotion steps under crashes and partitions", () => {
     expect(nextStep({ ...f, phase: "Verifying", timeoutSeconds: 60 }).phase).toBe("Verifying");
   });
 });
+
+describe("a database step that failed for good (cloudnative-pg, job)", () => {
+  const failed = { reason: "DatabaseStepFailed" as const, message: "promote Job failed: exit 1" };
+
+  it("fails Fencing and Promoting with the step's message instead of retrying until the timeout", () => {
+    const fencing = facts(
+      { ...fresh, now: 1000, oldReachable: true },
+      { phase: "Fencing", epochAllocated: true, startedAt: 0, phaseStartedAt: 0 },
+      "Switchover",
+    );
+    expect(nextStep({ ...fencing, stepFailed: failed })).toMatchObject({
+      phase: "Failed",
+      reason: "DatabaseStepFailed",
+      message: failed.message,
+    });
+    const promoting = facts(
+      { ...fresh, now: 1000, oldFenced: true },
+      { phase: "Promoting", epochAllocated: true, startedAt: 0, phaseStartedAt: 0 },
+      "Switchover",
+    );
+    expect(nextStep({ ...promoting, stepFailed: failed })).toMatchObject({
+      phase: "Failed",
+      reason: "DatabaseStepFailed",
+    });
+  });
+
+  it("never outranks evidence that the step is done: a verified fence promotes, a promoted target reroutes", () => {
+    const fenced = facts(
+      { ...fresh, now: 1000, oldReachable: true, oldFenced: true },
+      { phase: "Fencing", epochAllocated: true, startedAt: 0, phaseStartedAt: 0 },
+      "Switchover",
+    );
+    expect(nextStep({ ...fenced, stepFailed: failed })).toMatchObject({ phase: "Promoting" });
+    const promoted = facts(
+      { ...fresh, now: 1000, oldFenced: true, targetPromotions: 1 },
+      { phase: "Promoting", epochAllocated: true, startedAt: 0, phaseStartedAt: 0 },
+      "Switchover",
+    );
+    expect(nextStep({ ...promoted, stepFailed: failed })).toMatchObject({ phase: "Rerouting" });
+  });
+});
