@@ -52,6 +52,7 @@ describe("what an agent guards", () => {
       region: "east",
       workload: { kind: "Deployment", namespace: "shop", name: "web" },
       databaseSecret: "pg-east",
+      engine: "postgresql",
       epoch: 2,
       assignment: {
         primaryCluster: "mc-east",
