@@ -2,7 +2,8 @@ import { CoreV1Api, EventsV1Api } from "@kubernetes/client-node";
 import { group, version } from "../../src/api/group.ts";
 import { type BindServer, startBind } from "./bind.ts";
 import { endpoints, fastPolicy, hostname, zone } from "./failover-setup.ts";
-import { createObject, setUpRegions } from "./meridian.ts";
+import { createObject, getApp, setUpRegions } from "./meridian.ts";
+import { pollUntil } from "./poll.ts";
 import { kubeConfigFor, type Region } from "./testbed.ts";
 import { scaleDeployment } from "./workloads.ts";
 
@@ -98,4 +99,36 @@ export async function requestPromotion(
 export async function eventsFor(hub: Region, namespace: string, name: string, reason: string) {
   const events = await kubeConfigFor(hub).makeApiClient(EventsV1Api).listNamespacedEvent({ namespace });
   return events.items.filter((e) => e.regarding?.name === name && e.reason === reason);
+}
+
+/**
+ * Waits until the operator has recorded us-east as the applied primary and FailoverReady is True
+ * (a switchover is a change from that value); on timeout the error carries the app's status.
+ */
+export async function waitUntilFailoverReady(hub: Region, namespace: string): Promise<void> {
+  try {
+    await pollUntil("us-east recorded as the applied primary, FailoverReady", 90_000, async () => {
+      const app = await getApp(hub, namespace, "checkout");
+      return (
+        app.status?.lastAppliedPrimaryRegion === "us-east" &&
+        app.status?.conditions?.find((c) => c.type === "FailoverReady")?.status === "True"
+      );
+    });
+  } catch (err) {
+    const app = await getApp(hub, namespace, "checkout").catch(() => undefined);
+    throw new Error(`${(err as Error).message}; app status: ${JSON.stringify(app?.status)}`);
+  }
+}
+
+/** Waits until us-east is healthy again as a standby; on timeout the error carries the app's status. */
+export async function waitUntilRegionHealthy(hub: Region, namespace: string, region: string): Promise<void> {
+  try {
+    await pollUntil(`${region} healthy`, 90_000, async () => {
+      const app = await getApp(hub, namespace, "checkout");
+      return app.status?.regions?.find((r) => r.name === region)?.healthy === true;
+    });
+  } catch (err) {
+    const app = await getApp(hub, namespace, "checkout").catch(() => undefined);
+    throw new Error(`${(err as Error).message}; app status: ${JSON.stringify(app?.status)}`);
+  }
 }

@@ -13,7 +13,13 @@ import {
 } from "../../src/promotion/cloudnative-pg/cluster.ts";
 import type { BindServer } from "../harness/bind.ts";
 import { sharedTestbed, useNamespace } from "../harness/context.ts";
-import { eventsFor, requestPromotion, setUpEngineApp } from "../harness/engine-app.ts";
+import {
+  eventsFor,
+  requestPromotion,
+  setUpEngineApp,
+  waitUntilFailoverReady,
+  waitUntilRegionHealthy,
+} from "../harness/engine-app.ts";
 import { endpoints, finished, hostname, promotionsOf } from "../harness/failover-setup.ts";
 import { custom, deleteMemberClusters, getApp } from "../harness/meridian.ts";
 import { type OperatorProcess, startOperator } from "../harness/operator-process.ts";
@@ -68,13 +74,7 @@ afterAll(async () => {
 
 describe("cloudnative-pg engine (simulated CNPG controller, real CloudNativePG CRD)", () => {
   it("a switchover demotes us-east, promotes eu-west with us-east's demotion token, then moves DNS", async () => {
-    await pollUntil("us-east recorded as the applied primary", 30_000, async () => {
-      const app = await getApp(hub, ns(), "checkout");
-      return (
-        app.status?.lastAppliedPrimaryRegion === "us-east" &&
-        app.status?.conditions?.find((c) => c.type === "FailoverReady")?.status === "True"
-      );
-    });
+    await waitUntilFailoverReady(hub, ns());
     await custom(hub).patchNamespacedCustomObject(
       {
         group,
@@ -88,7 +88,7 @@ describe("cloudnative-pg engine (simulated CNPG controller, real CloudNativePG C
     );
     const done = await pollUntil(
       "the switchover to finish",
-      60_000,
+      180_000,
       async () => {
         const [p] = await promotionsOf(hub, ns(), "checkout");
         return finished(p) ? p : undefined;
@@ -126,14 +126,11 @@ describe("cloudnative-pg engine (simulated CNPG controller, real CloudNativePG C
     sim.rejectTokens = true;
     // The switchover scaled us-east's workload to zero; as a standby again it runs one replica.
     await scaleDeployment(primary, ns(), "checkout", 1);
-    await pollUntil("us-east healthy again", 30_000, async () => {
-      const app = await getApp(hub, ns(), "checkout");
-      return app.status?.regions?.find((r) => r.name === "us-east")?.healthy === true;
-    });
+    await waitUntilRegionHealthy(hub, ns(), "us-east");
     await requestPromotion(hub, ns(), "back-to-us-east", "us-east");
     const failed = await pollUntil(
       "the promotion back to fail",
-      60_000,
+      180_000,
       async () => {
         const p = (await promotionsOf(hub, ns(), "checkout")).find(
           (x) => x.metadata?.name === "back-to-us-east",

@@ -7,7 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { group, version } from "../../src/api/group.ts";
 import type { BindServer } from "../harness/bind.ts";
 import { sharedTestbed, useNamespace } from "../harness/context.ts";
-import { eventsFor, requestPromotion, setUpEngineApp } from "../harness/engine-app.ts";
+import {
+  eventsFor,
+  requestPromotion,
+  setUpEngineApp,
+  waitUntilFailoverReady,
+  waitUntilRegionHealthy,
+} from "../harness/engine-app.ts";
 import { endpoints, finished, hostname, promotionsOf } from "../harness/failover-setup.ts";
 import { custom, deleteMemberClusters, getApp } from "../harness/meridian.ts";
 import { type OperatorProcess, startOperator } from "../harness/operator-process.ts";
@@ -37,7 +43,7 @@ const envOf = (job: V1Job | undefined) =>
 async function finishedPromotion(name?: string) {
   return pollUntil(
     `promotion ${name ?? "(first)"} to finish`,
-    90_000,
+    180_000,
     async () => {
       const all = await promotionsOf(hub, ns(), "checkout");
       const p = name ? all.find((x) => x.metadata?.name === name) : all[0];
@@ -65,13 +71,7 @@ afterAll(async () => {
 
 describe("job engine", () => {
   it("a switchover runs the fence Job in us-east, then the lag and promote Jobs in eu-west, then moves DNS", async () => {
-    await pollUntil("us-east recorded as the applied primary", 30_000, async () => {
-      const app = await getApp(hub, ns(), "checkout");
-      return (
-        app.status?.lastAppliedPrimaryRegion === "us-east" &&
-        app.status?.conditions?.find((c) => c.type === "FailoverReady")?.status === "True"
-      );
-    });
+    await waitUntilFailoverReady(hub, ns());
     await custom(hub).patchNamespacedCustomObject(
       {
         group,
@@ -126,10 +126,7 @@ describe("job engine", () => {
   it("a promote Job that fails fails the promotion with DatabaseStepFailed, naming the Job and its exit", async () => {
     // The switchover scaled us-east's workload to zero; as a standby again it runs one replica.
     await scaleDeployment(primary, ns(), "checkout", 1);
-    await pollUntil("us-east healthy again", 30_000, async () => {
-      const app = await getApp(hub, ns(), "checkout");
-      return app.status?.regions?.find((r) => r.name === "us-east")?.healthy === true;
-    });
+    await waitUntilRegionHealthy(hub, ns(), "us-east");
     const failing = { ...templates.promote, env: [{ name: "MERIDIAN_TEST_EXIT", value: "fail" }] };
     await custom(hub).patchNamespacedCustomObject(
       {
