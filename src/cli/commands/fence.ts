@@ -141,7 +141,11 @@ async function target(hub: Hub, appName: string, region: string): Promise<Target
   const workload = workloadOf(app, region) as WorkloadRef;
   const member = await memberClient(hub, spec.clusterRef);
   const promoter = promoterFor(app.spec.database.engine);
-  const db = promoter ? await databaseOf(hub.kc, app, region) : undefined;
+  const lookup = {
+    hub: hub.kc,
+    registry: { get: (c: string) => (c === spec.clusterRef ? { kc: member } : undefined) },
+  };
+  const db = promoter ? await databaseOf(lookup, app, region) : undefined;
   let database: RegionFacts["database"];
   if (promoter && db) {
     try {

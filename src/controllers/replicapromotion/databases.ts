@@ -1,13 +1,13 @@
 import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import type { RegionalApp } from "../../api/types.generated.ts";
-import type { ClusterRegistry } from "../../clusters/registry.ts";
 import type { DatabaseEndpoint, MemberDatabase } from "../../promotion/promoter.ts";
 import { ConfigurationError } from "../../runtime/errors.ts";
 
 /** What finding a region's database needs: the hub (Secrets) and the member clusters' clients. */
 export interface DatabaseLookup {
   hub: KubeConfig;
-  registry: ClusterRegistry;
+  /** Member cluster clients by MemberCluster name (the ClusterRegistry, or the CLI's one member). */
+  registry: { get(cluster: string): { kc: KubeConfig } | undefined };
 }
 
 /**
