@@ -172,7 +172,9 @@ function namedConf(dir: string, port: number, zones: BindZone[], firstKey: BindK
   const zone = (z: BindZone) => {
     const rules = z.updatePolicy ?? [`grant ${firstKey.name} zonesub ANY`];
     const policy = rules.length > 0 ? ` update-policy { ${rules.map((r) => `${r};`).join(" ")} };` : "";
-    return `zone "${z.name}" { type primary; file "${join(dir, `db.${z.name}`)}";${policy} };\n`;
+    // Zone transfers signed by the first key: ExternalDNS's rfc2136 provider reads a zone by AXFR.
+    const transfer = ` allow-transfer { key "${firstKey.name}"; };`;
+    return `zone "${z.name}" { type primary; file "${join(dir, `db.${z.name}`)}";${policy}${transfer} };\n`;
   };
   return [
     "options {",
