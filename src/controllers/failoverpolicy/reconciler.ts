@@ -1,4 +1,4 @@
-import { findCondition, setCondition } from "../../api/conditions.ts";
+import { findCondition, setCondition, setProgress } from "../../api/conditions.ts";
 import { apiVersion, group, version } from "../../api/group.ts";
 import { FailoverPolicyCondition, Reason } from "../../api/reasons.ts";
 import type { FailoverPolicy, MemberCluster } from "../../api/types.generated.ts";
@@ -46,9 +46,17 @@ export class FailoverPolicyReconciler implements Reconciler {
     const now = (this.deps.now ?? (() => new Date()))();
     const generation = policy.metadata?.generation ?? 0;
     const before = policy.status?.conditions;
-    const conditions = setCondition(
+    const ready = setCondition(
       before,
       { type: FailoverPolicyCondition.Ready, observedGeneration: generation, ...verdict },
+      now,
+    );
+    // An invalid policy needs a person: Stalled, so a kstatus wait ends with the reason.
+    const state = verdict.status === "True" ? "Done" : "Stalled";
+    const conditions = setProgress(
+      ready,
+      { state, reason: verdict.reason, message: verdict.message },
+      generation,
       now,
     );
     if (ctx.signal.aborted) return undefined; // no longer the leader

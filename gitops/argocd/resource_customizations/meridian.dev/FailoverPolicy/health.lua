@@ -1,27 +1,38 @@
--- Argo CD health of a Meridian FailoverPolicy. Its rules are checked by the API server when it
--- is applied (schema and CEL), so a stored policy is usable: Healthy, unless the operator reports
--- otherwise in the standard conditions (Stalled: Degraded; Reconciling: Progressing).
+-- Argo CD health of a Meridian FailoverPolicy: Healthy when the operator found it consistent
+-- (PolicyValid, or PolicyValidWithWarnings with the warnings in the message), Degraded when it
+-- found a rule that cannot work (PolicyInvalid: the message says which fields to change).
 local hs = {}
-hs.status = "Healthy"
-hs.message = "Policy accepted"
 local status = obj.status
 if status == nil or status.conditions == nil then
-  return hs
-end
-if obj.metadata.generation ~= nil and status.observedGeneration ~= nil and status.observedGeneration ~= obj.metadata.generation then
   hs.status = "Progressing"
-  hs.message = "Waiting for Meridian to observe generation " .. obj.metadata.generation
+  hs.message = "Waiting for Meridian to review the policy"
   return hs
 end
+if obj.metadata.generation ~= nil and status.observedGeneration ~= obj.metadata.generation then
+  hs.status = "Progressing"
+  hs.message = "Waiting for Meridian to review generation " .. obj.metadata.generation
+  return hs
+end
+local c = {}
 for _, condition in ipairs(status.conditions) do
-  if condition.status == "True" and (condition.type == "Stalled" or condition.type == "Reconciling") then
-    if condition.type == "Stalled" then
-      hs.status = "Degraded"
-    else
-      hs.status = "Progressing"
-    end
-    hs.message = condition.reason .. ": " .. condition.message
-    return hs
-  end
+  c[condition.type] = condition
+end
+local told = c.Stalled
+if told ~= nil and told.status == "True" then
+  hs.status = "Degraded"
+elseif c.Ready ~= nil and c.Ready.status == "True" then
+  hs.status = "Healthy"
+  told = c.Ready
+elseif c.Ready ~= nil and c.Ready.status == "False" then
+  hs.status = "Degraded"
+  told = c.Ready
+else
+  hs.status = "Progressing"
+  told = c.Ready
+end
+if told ~= nil then
+  hs.message = told.reason .. ": " .. told.message
+else
+  hs.message = "Waiting for Meridian to review the policy"
 end
 return hs
