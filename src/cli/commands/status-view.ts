@@ -57,6 +57,8 @@ const healthyState: Record<string, string> = {
   Fenced: "False",
   DnsReady: "True",
   PrimaryAsSpecified: "True",
+  Reconciling: "False",
+  Stalled: "False",
 };
 
 const view = (c: Condition): ConditionView => ({

@@ -21,9 +21,7 @@ describe("meridian status view", () => {
       ["eu-west", "primary", true],
     ]);
     // Only conditions in a bad state need attention: Degraded True, not Ready True.
-    expect(v.attention.map((c) => c.type)).toEqual(
-      ["FailoverReady", "Degraded"].filter((t) => t !== "FailoverReady"),
-    );
+    expect(v.attention.map((c) => c.type)).toEqual(["Degraded"]);
   });
 
   it("prints a table people can read, without colour codes when colour is off", () => {
