@@ -616,7 +616,7 @@ export interface RegionStatus {
    */
   consecutiveSuccesses?: number;
   /**
-   * When the region was last probed.
+   * When the region was last observed, as of the last change of this status (not refreshed on its own: the metric meridian_observation_age_seconds shows that health checking is live).
    */
   lastProbeTime?: string;
   /**

@@ -22,8 +22,10 @@ export interface RegistryOptions {
   probeTimeoutMs: number;
   log: Logger;
   metrics: ClusterMetrics;
-  /** Called after every probe; the MemberCluster controller records it in status. */
-  onProbe: (cluster: string) => void;
+  /** Called after every probe (the MemberCluster controller records it), saying whether reachability changed. */
+  onProbe: (cluster: string, reachabilityChanged: boolean) => void;
+  /** Called when a watched workload is added, changes or goes ("namespace/name"). */
+  onWorkloadChange?: (cluster: string, kind: WorkloadKind, key: string) => void;
 }
 
 interface Entry extends MemberClient {
@@ -111,6 +113,9 @@ export class ClusterRegistry {
         log: this.opts.log.child({ cluster: name, watch: kind }),
         project: (w) => summarize(kind, w),
       });
+      const changed = (_: WorkloadView, key: string) => this.opts.onWorkloadChange?.(name, kind, key);
+      informer.onChange(changed);
+      informer.onDelete(changed);
       entry.workloads.set(kind, informer);
       void informer.start();
     }
@@ -125,6 +130,7 @@ export class ClusterRegistry {
   private async probe(entry: Entry): Promise<void> {
     if (entry.probing || this.entries.get(entry.name) !== entry) return;
     entry.probing = true;
+    const wasReachable = entry.probe?.reachable;
     try {
       // The version is asked for on the first probe and every 30th after, not every interval.
       const result = await probeCluster(entry.kc, this.opts.probeTimeoutMs, entry.probes % 30 === 0);
@@ -136,6 +142,8 @@ export class ClusterRegistry {
     } finally {
       entry.probing = false;
     }
-    if (this.entries.get(entry.name) === entry) this.opts.onProbe(entry.name);
+    if (this.entries.get(entry.name) === entry) {
+      this.opts.onProbe(entry.name, entry.probe !== undefined && entry.probe.reachable !== wasReachable);
+    }
   }
 }

@@ -9,6 +9,7 @@ import { meridianInformer } from "../controllers/hub-informers.ts";
 import { MemberClusterReconciler } from "../controllers/membercluster/reconciler.ts";
 import { createRegionalAppMetrics } from "../controllers/regionalapp/metrics.ts";
 import { RegionalAppReconciler } from "../controllers/regionalapp/reconciler.ts";
+import { AppsByWorkload } from "../controllers/regionalapp/workload-index.ts";
 import { createFailoverMetrics } from "../controllers/replicapromotion/metrics.ts";
 import { ReplicaPromotionReconciler } from "../controllers/replicapromotion/reconciler.ts";
 import type { DnsProvider } from "../dns/provider.ts";
@@ -53,6 +54,7 @@ export class Operator {
   private readonly informers;
   private readonly elector: LeaderElector;
   private readonly failoverMetrics;
+  private readonly appsByWorkload = new AppsByWorkload();
   private active:
     | {
         controllers: Controller[];
@@ -81,8 +83,14 @@ export class Operator {
     };
     this.informers.clusters.onChange((mc) => this.clusterChanged(mc));
     this.informers.clusters.onDelete((mc) => this.clusterChanged(mc));
-    this.informers.apps.onChange((app) => this.active?.apps.enqueue(keyOf(app)));
-    this.informers.apps.onDelete((app) => this.active?.apps.enqueue(keyOf(app)));
+    this.informers.apps.onChange((app) => {
+      this.appsByWorkload.set(app);
+      this.active?.apps.enqueue(keyOf(app));
+    });
+    this.informers.apps.onDelete((app) => {
+      this.appsByWorkload.delete(app);
+      this.active?.apps.enqueue(keyOf(app));
+    });
     this.informers.policies.onChange((policy) => {
       this.active?.policies.enqueue(keyOf(policy));
       this.enqueueAppsOf(policy);
@@ -140,7 +148,15 @@ export class Operator {
       probeTimeoutMs: this.cfg.probeTimeoutMs,
       log,
       metrics: this.clusterMetrics,
-      onProbe: (cluster) => mc?.enqueue(cluster),
+      onProbe: (cluster, reachabilityChanged) => {
+        mc?.enqueue(cluster);
+        if (reachabilityChanged)
+          for (const key of this.appsByWorkload.ofCluster(cluster)) this.active?.apps.enqueue(key);
+      },
+      onWorkloadChange: (cluster, kind, workload) => {
+        for (const key of this.appsByWorkload.ofWorkload(cluster, kind, workload))
+          this.active?.apps.enqueue(key);
+      },
     });
     const controllerOpts = { concurrency, metrics: this.metrics, log };
     // Region Leases live in the operator's namespace; a new leader counts expiry from its own reads.
@@ -212,6 +228,7 @@ export class Operator {
     const active = this.active;
     this.active = undefined;
     if (!active) return;
+    this.appMetrics.observeAges(undefined);
     await Promise.all(active.controllers.map((c) => c.shutdown()));
     active.regionLeases.stop();
     await active.registry.stop();

@@ -8,7 +8,8 @@ import { describeApiError } from "./api-errors.ts";
 import { backoffDelay } from "./backoff.ts";
 import type { Logger } from "./logger.ts";
 
-export type ChangeHandler<V> = (obj: V) => void;
+/** `key` is the object's "namespace/name" ("/name" when cluster-scoped): projections may drop both. */
+export type ChangeHandler<V> = (obj: V, key: string) => void;
 
 export interface InformerOptions<T extends KubernetesObject, V> {
   kc: KubeConfig;
@@ -88,7 +89,7 @@ export class Informer<T extends KubernetesObject, V = T> {
     this.stopped = false;
     if (this.opts.resyncMs) {
       this.resyncTimer = setInterval(() => {
-        for (const obj of this.objects.values()) this.emit("change", obj);
+        for (const [key, obj] of this.objects) this.emit("change", obj, key);
       }, this.opts.resyncMs);
       this.resyncTimer.unref();
     }
@@ -103,8 +104,8 @@ export class Informer<T extends KubernetesObject, V = T> {
     this.request = undefined;
   }
 
-  private emit(kind: "change" | "delete", obj: V): void {
-    for (const h of this.handlers[kind]) h(obj);
+  private emit(kind: "change" | "delete", obj: V, key: string): void {
+    for (const h of this.handlers[kind]) h(obj, key);
   }
 
   private async connect(): Promise<void> {
@@ -133,12 +134,12 @@ export class Informer<T extends KubernetesObject, V = T> {
       seen.add(key);
       const projected = this.opts.project(item);
       this.objects.set(key, projected);
-      this.emit("change", projected);
+      this.emit("change", projected, key);
     }
     for (const [key, obj] of this.objects) {
       if (seen.has(key)) continue;
       this.objects.delete(key);
-      this.emit("delete", obj);
+      this.emit("delete", obj, key);
     }
     this.resourceVersion = list.metadata?.resourceVersion ?? "";
     this.synced = true;
@@ -157,12 +158,12 @@ export class Informer<T extends KubernetesObject, V = T> {
     if (phase === "DELETED") {
       const old = this.objects.get(key);
       this.objects.delete(key);
-      if (old !== undefined) this.emit("delete", old);
+      if (old !== undefined) this.emit("delete", old, key);
       return;
     }
     const projected = this.opts.project(obj);
     this.objects.set(key, projected);
-    this.emit("change", projected);
+    this.emit("change", projected, key);
   }
 
   private onDone(err: unknown): void {

@@ -28,10 +28,11 @@ export function spawnMeridian(
   env: Record<string, string> = {},
   /** "pipe" leaves proc.stderr for the caller to read (crash-process.ts); otherwise it is ours. */
   stderr: "inherit" | "pipe" = "inherit",
+  /** The program: the sources by default, or the compiled dist/cli/main.js the image runs. */
+  main = resolve(import.meta.dirname, "../../src/cli/main.ts"),
 ): MeridianProcess {
   const kubeconfig = join(mkdtempSync(join(tmpdir(), "meridian-proc-")), "kubeconfig");
   writeFileSync(kubeconfig, region.kubeconfig);
-  const main = resolve(import.meta.dirname, "../../src/cli/main.ts");
   const proc = spawn(process.execPath, [main, ...args], {
     env: { ...process.env, KUBECONFIG: kubeconfig, LOG_LEVEL: "debug", ...env },
     stdio: ["ignore", "pipe", stderr],

@@ -22,6 +22,8 @@ export async function startOperator(
   hub: Region,
   args: string[],
   env: Record<string, string> = {},
+  /** See spawnMeridian. */
+  main?: string,
 ): Promise<OperatorProcess> {
   const metricsPort = await freePort();
   const operator = spawnMeridian(
@@ -29,6 +31,8 @@ export async function startOperator(
     ["operator", "--metrics-port", String(metricsPort), ...args],
     metricsPort,
     env,
+    "inherit",
+    main,
   );
   return { ...operator, metricsPort };
 }

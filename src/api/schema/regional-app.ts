@@ -412,7 +412,10 @@ const regionStatus = obj(
     healthy: bool({ description: "Whether the region counts as healthy under the policy's thresholds." }),
     consecutiveFailures: int({ description: "Failed probes in a row.", min: 0 }),
     consecutiveSuccesses: int({ description: "Successful probes in a row.", min: 0 }),
-    lastProbeTime: time({ description: "When the region was last probed." }),
+    lastProbeTime: time({
+      description:
+        "When the region was last observed, as of the last change of this status (not refreshed on its own: the metric meridian_observation_age_seconds shows that health checking is live).",
+    }),
     message: str({ description: "The last probe's result in words, e.g. why it failed.", maxLength: 4096 }),
     replicationLagBytes: int({
       description:

@@ -33,7 +33,9 @@ type Problem = { reason: Reason; message: string };
  * Keeps the registry's client for a MemberCluster in line with its kubeconfig Secret, and records
  * each probe of the cluster in status: Reachable (the API server answered /readyz) and Ready
  * (a usable client and a reachable cluster), serverVersion, apiLatencyMs and lastProbeTime.
- * The registry enqueues the cluster after every probe, so status follows within one interval.
+ * The registry enqueues the cluster after every probe, so a change of reachability is recorded
+ * within one interval; the probe's time and latency alone are refreshed every 30 s (a write per
+ * cluster per probe would be the hub's steadiest write load).
  */
 export class MemberClusterReconciler implements Reconciler {
   readonly name = "membercluster";
@@ -134,7 +136,7 @@ export class MemberClusterReconciler implements Reconciler {
     };
     if (ctx.signal.aborted) return; // no longer the leader: another replica records from now on
     const name = mc.metadata?.name ?? "";
-    if (conditions !== before || probe) {
+    if (conditions !== before || probeWorthWriting(mc.status, probe, now.getTime())) {
       await this.deps.status.apply({ ...memberClusterResource, name }, status);
     }
     const wasReady = findCondition(before, MemberClusterCondition.Ready);
@@ -201,4 +203,19 @@ function judge({ reachable, problem, probe }: Seen): { reachable: Verdict; ready
 function clusterProgress(ready: Verdict): Progress {
   const state = ready.status === "True" ? "Done" : ready.status === "False" ? "Stalled" : "Reconciling";
   return { state, reason: ready.reason, message: ready.message };
+}
+
+/** lastProbeTime and apiLatencyMs alone are rewritten this often. */
+const probeRecordMs = 30_000;
+
+/** Whether the probe is news for status: a first probe, a new server version, or a stale lastProbeTime. */
+function probeWorthWriting(
+  before: MemberClusterStatus | undefined,
+  probe: Seen["probe"],
+  nowMs: number,
+): boolean {
+  if (!probe) return false;
+  if (probe.serverVersion && probe.serverVersion !== before?.serverVersion) return true;
+  const last = before?.lastProbeTime ? Date.parse(before.lastProbeTime) : Number.NaN;
+  return !(nowMs - last < probeRecordMs);
 }

@@ -11,47 +11,55 @@ export interface DnsVerdict {
   message: string;
 }
 
-/** How long a pre-flight answer is reused: it costs signed DNS messages or an API call per app. */
+/** How long a passed pre-flight is reused; a failed one is retried after `retryMs`. */
 const refreshMs = 30_000;
+const retryMs = 2_000;
+
+type Result = { ok: boolean; reason: string; message: string };
 
 /**
  * The DNS part of pre-flight: can the provider change the records right now (rfc2136: server
- * reachable and the TSIG key accepted; dnsEndpoint: the object writable), and does the policy's TTL
- * keep client failover fast. Checked at most every 30 s per app, and at once after a change.
+ * reachable and the TSIG key accepted; dnsEndpoint: DNSEndpoints in the namespace writable), and
+ * does the policy's TTL keep client failover fast.
+ *
+ * Checked once per provider (its settings in the app's namespace), not per app: every app on one
+ * DNS server and key shares the answer, so 1,000 apps cost one check every 30 s. The check runs in
+ * the background and a reconcile reads the last answer, so a DNS server that does not answer never
+ * stalls health checking; until the first answer there is no verdict (DnsReady stays unset).
+ * A DNSEndpoint owned by someone else is app-specific: the app's DNS sync reports it.
  */
 export class DnsPreflight {
-  private readonly cache = new Map<
-    string,
-    { at: number; fingerprint: string; result: { ok: boolean; reason: string; message: string } }
-  >();
+  private readonly checks = new Map<string, { at: number; result: Result | undefined; running: boolean }>();
 
-  async check(
-    appKey: string,
+  check(
     app: RegionalApp,
     policy: FailoverPolicy,
     provider: () => DnsProvider,
     nowMs: number,
-  ): Promise<DnsVerdict> {
-    const fingerprint = JSON.stringify(app.spec.dns);
-    let entry = this.cache.get(appKey);
-    if (!entry || entry.fingerprint !== fingerprint || nowMs - entry.at >= refreshMs || !entry.result.ok) {
-      const result = await provider()
+  ): DnsVerdict | undefined {
+    const scope = `${app.metadata?.namespace ?? ""} ${JSON.stringify(app.spec.dns.provider)}`;
+    let entry = this.checks.get(scope);
+    if (!entry) {
+      entry = { at: 0, result: undefined, running: false };
+      this.checks.set(scope, entry);
+    }
+    const due = nowMs - entry.at >= (entry.result?.ok ? refreshMs : retryMs);
+    if (due && !entry.running) {
+      const running = entry;
+      running.running = true;
+      void provider()
         .preflight()
         .catch((err: Error) => ({
           ok: false,
           reason: Reason.DnsCredentialsInvalid as string,
           message: err.message,
-        }));
-      entry = { at: nowMs, fingerprint, result };
-      this.cache.set(appKey, entry);
+        }))
+        .then((result) => Object.assign(running, { result, at: nowMs, running: false }));
     }
-    if (!entry.result.ok) {
-      return {
-        usable: false,
-        status: "False",
-        reason: entry.result.reason as Reason,
-        message: entry.result.message,
-      };
+    const result = entry.result;
+    if (!result) return undefined;
+    if (!result.ok) {
+      return { usable: false, status: "False", reason: result.reason as Reason, message: result.message };
     }
     const slow = ttlWarning(policy.spec.dns.ttlSeconds, policy.metadata?.name ?? "");
     if (slow) return { usable: true, status: "False", reason: slow.reason, message: slow.message };
@@ -59,11 +67,7 @@ export class DnsPreflight {
       usable: true,
       status: "True",
       reason: Reason.DnsPreflightPassed,
-      message: entry.result.message || "the DNS provider accepts changes",
+      message: result.message || "the DNS provider accepts changes",
     };
-  }
-
-  forget(appKey: string): void {
-    this.cache.delete(appKey);
   }
 }

@@ -67,6 +67,25 @@ export function observationDue(
   return lastObservedAtMs === undefined || nowMs - lastObservedAtMs >= intervalSeconds * 900;
 }
 
+/**
+ * Whether an observation made now counts toward the thresholds: a due one, or one that differs
+ * from the last counted observation (ok after failures, or a failure after successes). A change
+ * counts when it is seen (a workload's watch event triggers the observation), so a failure is
+ * detected failureThreshold − 1 intervals after the first failed observation, at most
+ * failureThreshold intervals after it began, not up to one interval more. Equal observations are
+ * still an interval apart, so no threshold is reached faster however often the app is reconciled.
+ */
+export function observationCounts(
+  before: (RegionHealth & { observedAt: number | undefined }) | undefined,
+  ok: boolean,
+  nowMs: number,
+  intervalSeconds: number,
+): boolean {
+  if (!before || observationDue(before.observedAt, nowMs, intervalSeconds)) return true;
+  const lastOk = before.consecutiveSuccesses > 0 ? true : before.consecutiveFailures > 0 ? false : undefined;
+  return lastOk !== undefined && lastOk !== ok;
+}
+
 export interface RegionInputs {
   /** Undefined when the MemberCluster does not exist; reachable is undefined before its first probe. */
   cluster: { reachable: boolean | undefined; message: string } | undefined;

@@ -1,7 +1,16 @@
 import { Gauge, type Registry } from "prom-client";
 import type { Condition } from "../../api/types.generated.ts";
 
+/** Bucket bounds (seconds) of meridian_observation_age_seconds. */
+const ageBuckets = [0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 5, 6, 8, 10, 15, 20, 30, 60, 120];
+
+/**
+ * Liveness of health checking lives here, not in every app's status (a status heartbeat would be
+ * apps × regions writes on the hub): how long ago each app was last observed, read at scrape time.
+ */
 export function createRegionalAppMetrics(registry: Registry) {
+  /** Seconds since each observed app's last health observation; set while this replica leads. */
+  let ages: (() => number[]) | undefined;
   return {
     regionHealthy: new Gauge({
       name: "meridian_region_healthy",
@@ -22,6 +31,30 @@ export function createRegionalAppMetrics(registry: Registry) {
       registers: [registry],
     }),
     conditions: new ConditionGauge(registry),
+    observationAge: new Gauge({
+      name: "meridian_observation_age_seconds",
+      help: "Apps whose oldest region observation is at most `le` seconds old, now (a cumulative histogram of current ages, read at scrape time).",
+      labelNames: ["le"],
+      registers: [registry],
+      collect() {
+        this.reset();
+        const now = ages?.() ?? [];
+        for (const le of ageBuckets) this.set({ le: String(le) }, now.filter((a) => a <= le).length);
+        this.set({ le: "+Inf" }, now.length);
+      },
+    }),
+    observationAgeMax: new Gauge({
+      name: "meridian_observation_age_max_seconds",
+      help: "Seconds since the least recently observed app's oldest region observation.",
+      registers: [registry],
+      collect() {
+        this.set(Math.max(0, ...(ages?.() ?? [])));
+      },
+    }),
+    /** The leading reconciler reports its apps' observation ages; undefined when it stops. */
+    observeAges(source: (() => number[]) | undefined): void {
+      ages = source;
+    },
   };
 }
 

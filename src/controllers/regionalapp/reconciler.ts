@@ -15,7 +15,13 @@ import type { FailoverControllerDeps } from "../deps.ts";
 import { DnsPreflight } from "./dns-preflight.ts";
 import { DnsSync } from "./dns-sync.ts";
 import { probeEndpoint } from "./endpoint-probe.ts";
-import { nextRegionHealth, observationDue, observeRegion, type RegionHealth } from "./health.ts";
+import {
+  nextRegionHealth,
+  observationCounts,
+  observationDue,
+  observeRegion,
+  type RegionHealth,
+} from "./health.ts";
 import type { RegionalAppMetrics } from "./metrics.ts";
 import { activePromotions, createPromotion, failoverInputs, readFresh, startInputs } from "./promotions.ts";
 import { ReplicationLagTracker } from "./replication.ts";
@@ -42,7 +48,7 @@ export class RegionalAppReconciler implements Reconciler {
   readonly name = "regionalapp";
   private readonly deps: RegionalAppDeps;
   private readonly tracked = new Map<string, Map<string, Tracked>>();
-  private readonly lag = new ReplicationLagTracker();
+  private readonly lag: ReplicationLagTracker;
   private readonly dnsPreflight = new DnsPreflight();
   private readonly dnsSync = new DnsSync();
   private readonly appStatus: AppStatusWriter;
@@ -50,6 +56,19 @@ export class RegionalAppReconciler implements Reconciler {
   constructor(deps: RegionalAppDeps) {
     this.deps = deps;
     this.appStatus = new AppStatusWriter(deps.hub);
+    this.lag = new ReplicationLagTracker(deps.hub, deps.now);
+    deps.metrics.observeAges(() => this.observationAges());
+  }
+
+  /** Seconds since each app's least recently observed region was observed (apps observed at all). */
+  private observationAges(): number[] {
+    const now = (this.deps.now ?? Date.now)();
+    const ages: number[] = [];
+    for (const regions of this.tracked.values()) {
+      const times = [...regions.values()].flatMap((r) => (r.observedAt === undefined ? [] : [r.observedAt]));
+      if (times.length > 0) ages.push((now - Math.min(...times)) / 1000);
+    }
+    return ages;
   }
 
   async reconcile(key: string, ctx: ReconcileContext): Promise<{ requeueAfterMs: number } | undefined> {
@@ -80,9 +99,10 @@ export class RegionalAppReconciler implements Reconciler {
     for (const region of app.spec.regions) {
       const before = state.get(region.name);
       let current = before;
-      if (observationDue(before?.observedAt, nowMs, intervalSeconds)) {
+      // Off-schedule only from caches: a health endpoint is probed once per interval.
+      if (observationDue(before?.observedAt, nowMs, intervalSeconds) || !region.healthEndpoint) {
         const obs = await this.observe(app, region, timeoutSeconds * 1000);
-        if (obs) {
+        if (obs && observationCounts(before, obs.ok, nowMs, intervalSeconds)) {
           current = {
             ...nextRegionHealth(before, obs, policy.spec.healthCheck),
             observedAt: nowMs,
@@ -121,7 +141,7 @@ export class RegionalAppReconciler implements Reconciler {
     const primary = app.status?.currentPrimary ?? app.spec.primaryRegion;
     const promoter = this.deps.promoterFor(app.spec.database.engine);
     if (promoter) {
-      const lag = await this.lag.measure(this.deps, promoter, key, app, primary, nowMs);
+      const lag = this.lag.measure(promoter, key, app, primary, nowMs, intervalSeconds * 1000);
       for (const v of views) v.lagBytes = lag.get(v.name)?.bytes;
       for (const [region, { bytes, seconds }] of lag) {
         this.deps.metrics.replicationLag.set({ namespace, app: subject.name, region }, bytes);
@@ -134,14 +154,14 @@ export class RegionalAppReconciler implements Reconciler {
       if (v.name !== primary) v.blocker = this.blocker(app, v, inputs);
     }
     const decision = decideFailover(inputs);
-    const dns = await this.dnsPreflight.check(key, app, policy, () => this.deps.dnsFor(app), nowMs);
+    const dns = this.dnsPreflight.check(app, policy, () => this.deps.dnsFor(app), nowMs);
     const next = healthStatus(app, views, new Date(nowMs), {
       activePromotion: active[0]?.metadata?.name,
       decision,
       dns,
     });
     this.deps.metrics.conditions.set(namespace, subject.name, next.conditions ?? []);
-    if (!ctx.signal.aborted && statusChanged(app.status, next, nowMs)) {
+    if (!ctx.signal.aborted && statusChanged(app.status, next)) {
       await this.deps.status.apply({ ...appResource, name: subject.name, namespace }, next);
     }
     if (!ctx.signal.aborted && app.status?.currentPrimary === undefined) {
@@ -157,7 +177,22 @@ export class RegionalAppReconciler implements Reconciler {
       await this.syncDns(key, app, policy, primary, views, subject, ctx, nowMs);
     }
     if (!ctx.signal.aborted) await this.startPromotion(app, policy, inputs, views, subject, ctx, nowMs);
-    return { requeueAfterMs: Math.min(intervalSeconds, policy.spec.fencing.retryPeriodSeconds) * 1000 };
+    return {
+      requeueAfterMs: Math.min(
+        this.untilNextObservation(state, intervalSeconds),
+        policy.spec.fencing.retryPeriodSeconds * 1000,
+      ),
+    };
+  }
+
+  /**
+   * Time until the app's next scheduled observation: an interval after the last one began, not
+   * after this reconcile ended, so observations stay an interval apart however long reconciles take.
+   */
+  private untilNextObservation(state: Map<string, Tracked>, intervalSeconds: number): number {
+    const now = (this.deps.now ?? Date.now)();
+    const times = [...state.values()].map((t) => t.observedAt ?? now);
+    return Math.max(0, Math.min(now, ...times) + intervalSeconds * 1000 - now);
   }
 
   /** Publishes the records health calls for; a failure is reported, never fatal to health checking. */
@@ -307,7 +342,6 @@ export class RegionalAppReconciler implements Reconciler {
     this.deps.metrics.conditions.forget(namespace, name);
     this.tracked.delete(key);
     this.lag.forget(key);
-    this.dnsPreflight.forget(key);
     this.dnsSync.forget(key);
   }
 

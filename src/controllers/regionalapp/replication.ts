@@ -1,7 +1,17 @@
+import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import type { RegionalApp } from "../../api/types.generated.ts";
 import { lsnDiff } from "../../promotion/lsn.ts";
-import type { Promoter } from "../../promotion/promoter.ts";
-import { type DatabaseLookup, databaseOf } from "../replicapromotion/databases.ts";
+import type { Promoter, ReplicaState } from "../../promotion/promoter.ts";
+
+/** A connection Secret's `uri` is re-read this often (it only matters for measuring lag). */
+const secretTtlMs = 30_000;
+
+interface Reading {
+  /** The last completed reading and when it completed. */
+  state: ReplicaState | undefined;
+  at: number | undefined;
+  inFlight: boolean;
+}
 
 /** How far one replica is behind: in WAL bytes, and in time. */
 export interface ReplicaLag {
@@ -48,34 +58,53 @@ export class PrimaryPositions {
 }
 
 /**
- * Replication lag of every replica region behind the primary's WAL position. The primary's
- * position is remembered from the last time it could be read, so while the primary is unreachable
- * the lag still measures what a failover would lose (what the replica had not replayed when the
- * primary was last seen) rather than becoming unknown.
+ * Replication lag of every replica region behind the primary's WAL position.
+ *
+ * Measured per database server, not per app: each server (connection URI) is read at most once
+ * per `refreshMs` however many apps share it, in the background, and a reconcile only looks at
+ * the last reading. So a reconcile never waits on a database (a frozen server cannot stall health
+ * checking), and 1,000 apps on one database pair cost two queries per interval. A reading older
+ * than `staleMs` counts as unknown, which holds a failover back on the lag guard.
+ *
+ * The primary's position is remembered per app from the last time it could be read, so while the
+ * primary is unreachable the lag still measures what a failover would lose (what the replica had
+ * not replayed when the primary was last seen) rather than becoming unknown.
  */
 export class ReplicationLagTracker {
   private readonly primaries = new Map<string, PrimaryPositions>();
+  private readonly readings = new Map<string, Reading>();
+  private readonly uris = new Map<string, { at: number; uri: string | undefined; reading: boolean }>();
+  private readonly hub: KubeConfig;
+  private readonly now: () => number;
 
-  async measure(
-    lookup: DatabaseLookup,
+  constructor(hub: KubeConfig, now: () => number = Date.now) {
+    this.hub = hub;
+    this.now = now;
+  }
+
+  measure(
     promoter: Promoter,
     appKey: string,
     app: RegionalApp,
     primary: string,
     nowMs: number,
-  ): Promise<Map<string, ReplicaLag>> {
+    refreshMs: number,
+  ): Map<string, ReplicaLag> {
+    const staleMs = 3 * refreshMs;
+    const state = (region: string) => {
+      const uri = this.uriOf(app, region);
+      return uri === undefined ? undefined : this.latest(promoter, uri, refreshMs, staleMs);
+    };
     const lag = new Map<string, ReplicaLag>();
     if (!promoter.reportsPositions) return lag; // cloudnative-pg and job report no WAL positions
-    const state = async (region: string) =>
-      promoter.state(await databaseOf(lookup, app, region)).catch(() => undefined);
     const positions = this.primaries.get(appKey) ?? new PrimaryPositions();
     this.primaries.set(appKey, positions);
-    const primaryState = await state(primary);
+    const primaryState = state(primary);
     if (primaryState && !primaryState.inRecovery) positions.record(primaryState.lsn, nowMs);
     if (positions.latest === undefined) return lag;
     for (const region of app.spec.regions) {
       if (region.name === primary) continue;
-      const replica = await state(region.name);
+      const replica = state(region.name);
       const replicaLag = replica?.inRecovery ? positions.lagOf(replica.lsn, nowMs) : undefined;
       if (replicaLag) lag.set(region.name, replicaLag);
     }
@@ -84,5 +113,53 @@ export class ReplicationLagTracker {
 
   forget(appKey: string): void {
     this.primaries.delete(appKey);
+  }
+
+  /** The last reading of a server if fresh enough; starts a new one when due. */
+  private latest(
+    promoter: Promoter,
+    uri: string,
+    refreshMs: number,
+    staleMs: number,
+  ): ReplicaState | undefined {
+    const now = this.now();
+    let r = this.readings.get(uri);
+    if (!r) {
+      r = { state: undefined, at: undefined, inFlight: false };
+      this.readings.set(uri, r);
+    }
+    if (!r.inFlight && (r.at === undefined || now - r.at >= refreshMs)) {
+      const reading = r;
+      reading.inFlight = true;
+      void promoter
+        .state({ region: "", uri })
+        .catch(() => undefined)
+        .then((state) => {
+          Object.assign(reading, { state, at: this.now(), inFlight: false });
+        });
+    }
+    return r.at !== undefined && now - r.at < staleMs ? r.state : undefined;
+  }
+
+  /** The region's connection URI from its Secret on the hub, re-read every 30 s in the background. */
+  private uriOf(app: RegionalApp, region: string): string | undefined {
+    const secretName = app.spec.regions.find((r) => r.name === region)?.database?.connectionSecretRef?.name;
+    if (!secretName) return undefined;
+    const namespace = app.metadata?.namespace ?? "";
+    const key = `${namespace}/${secretName}`;
+    const now = this.now();
+    let entry = this.uris.get(key);
+    if (!entry || (!entry.reading && now - entry.at >= secretTtlMs)) {
+      const next = { at: entry?.at ?? 0, uri: entry?.uri, reading: true };
+      this.uris.set(key, next);
+      entry = next;
+      void this.hub
+        .makeApiClient(CoreV1Api)
+        .readNamespacedSecret({ name: secretName, namespace })
+        .then((s) => (s.data?.uri ? Buffer.from(s.data.uri, "base64").toString("utf8") : undefined))
+        .catch(() => undefined)
+        .then((uri) => Object.assign(next, { uri, at: this.now(), reading: false }));
+    }
+    return entry.uri;
   }
 }

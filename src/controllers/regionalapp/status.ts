@@ -11,7 +11,7 @@ export interface RegionView extends RegionHealth {
   name: string;
   reason: Reason;
   message: string;
-  /** When the region was last observed (ms), for status.regions[].lastProbeTime. */
+  /** When the region was last observed (ms); status.regions[].lastProbeTime when status is written. */
   observedAt: number | undefined;
   /** Bytes its database replica is behind the primary, when measured. */
   lagBytes?: number;
@@ -216,19 +216,13 @@ function regionStatus(r: RegionView): RegionStatus {
   };
 }
 
-/** lastProbeTime is refreshed at least this often even when nothing else changes. */
-export const probeTimeHeartbeatMs = 60_000;
-
 /**
- * Whether `next` is worth a write: anything but lastProbeTime differs, or the stored probe times
- * are older than the heartbeat. Writing every app's status at every probe would put
- * apps × regions writes per interval on the hub.
+ * Whether `next` is worth a write: anything but lastProbeTime differs. lastProbeTime is written
+ * along with a change, never on its own: refreshing it would put a write per app per heartbeat on
+ * the hub (17/s at 1,000 apps every 60 s). Liveness of health checking is in the metric
+ * meridian_observation_age_seconds, and each cluster's in MemberCluster.status.lastProbeTime.
  */
-export function statusChanged(
-  before: RegionalAppStatus | undefined,
-  next: RegionalAppStatus,
-  nowMs: number,
-): boolean {
+export function statusChanged(before: RegionalAppStatus | undefined, next: RegionalAppStatus): boolean {
   if (!before) return true;
   // Only the fields this writer owns: the failover fields have a writer of their own.
   const ours = (s: RegionalAppStatus) =>
@@ -238,11 +232,7 @@ export function statusChanged(
       regions: s.regions?.map(({ lastProbeTime: _, ...r }) => r),
       conditions: s.conditions,
     });
-  if (ours(before) !== ours(next)) return true;
-  const oldest = Math.min(
-    ...(before.regions ?? []).map((r) => (r.lastProbeTime ? Date.parse(r.lastProbeTime) : 0)),
-  );
-  return nowMs - oldest >= probeTimeHeartbeatMs;
+  return ours(before) !== ours(next);
 }
 
 /** Status when the referenced FailoverPolicy is missing: nothing can be judged without its thresholds. */

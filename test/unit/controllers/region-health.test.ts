@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   nextRegionHealth,
+  observationCounts,
   observationDue,
   observeRegion,
   type RegionHealth,
@@ -82,6 +83,61 @@ describe("observationDue", () => {
     expect(observationDue(undefined, 1000, 2)).toBe(true);
     expect(observationDue(10_000, 11_000, 2)).toBe(false);
     expect(observationDue(10_000, 11_800, 2)).toBe(true);
+  });
+});
+
+describe("observationCounts", () => {
+  const intervalSeconds = 2;
+  /** Feeds (time, ok) observations through the counting rule and the thresholds, as the reconciler does. */
+  function feed(
+    seq: { at: number; ok: boolean }[],
+    t: { failureThreshold: number; successThreshold: number },
+  ) {
+    let state: (RegionHealth & { observedAt: number | undefined }) | undefined;
+    const counted: { at: number; state: RegionHealth }[] = [];
+    for (const { at, ok } of seq) {
+      if (!observationCounts(state, ok, at, intervalSeconds)) continue;
+      const next = nextRegionHealth(
+        state,
+        { ok, reason: ok ? "RegionHealthy" : "WorkloadUnavailable", message: "" },
+        t,
+      );
+      state = { ...next, observedAt: at };
+      counted.push({ at, state: next });
+    }
+    return counted;
+  }
+
+  it("counts a change at once and the next equal observation an interval later", () => {
+    const t = { failureThreshold: 3, successThreshold: 2 };
+    // healthy, then the workload fails at 4.5 s: failures count at 4.5, 6.5, 8.5 -> unhealthy at 8.5 s (2 intervals).
+    const seq = [0, 2000, 4000, 4500, 5000, 6000, 6500, 8000, 8500].map((at) => ({ at, ok: at < 4500 }));
+    const counted = feed(seq, t);
+    expect(counted.map((c) => c.at)).toEqual([0, 2000, 4000, 4500, 6500, 8500]);
+    expect(counted.at(-1)?.state.healthy).toBe(false);
+  });
+
+  it("never reaches a threshold sooner than (threshold - 1) x 0.9 intervals after the run began, however often it is asked", () => {
+    const seqs = fc.array(fc.record({ gap: fc.integer({ min: 0, max: 3000 }), ok: fc.boolean() }), {
+      maxLength: 80,
+    });
+    fc.assert(
+      fc.property(seqs, thresholds, (raw, t) => {
+        let at = 0;
+        const seq = raw.map(({ gap, ok }) => {
+          at += gap;
+          return { at, ok };
+        });
+        const counted = feed(seq, t);
+        for (let i = 1; i < counted.length; i++) {
+          const now = counted[i];
+          if (now?.state.healthy === counted[i - 1]?.state.healthy || now === undefined) continue;
+          const k = now.state.healthy ? t.successThreshold : t.failureThreshold;
+          const first = counted[i - k + 1];
+          expect(now.at - (first?.at ?? 0)).toBeGreaterThanOrEqual((k - 1) * intervalSeconds * 900);
+        }
+      }),
+    );
   });
 });
 
