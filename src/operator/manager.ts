@@ -7,6 +7,8 @@ import { ClusterRegistry } from "../clusters/registry.ts";
 import { FailoverPolicyReconciler } from "../controllers/failoverpolicy/reconciler.ts";
 import { meridianInformer } from "../controllers/hub-informers.ts";
 import { MemberClusterReconciler } from "../controllers/membercluster/reconciler.ts";
+import { DnsSync } from "../controllers/regionalapp/dns-sync.ts";
+import { DnsSyncReconciler } from "../controllers/regionalapp/dns-sync-reconciler.ts";
 import { createRegionalAppMetrics } from "../controllers/regionalapp/metrics.ts";
 import { RegionalAppReconciler } from "../controllers/regionalapp/reconciler.ts";
 import { AppsByWorkload } from "../controllers/regionalapp/workload-index.ts";
@@ -172,16 +174,28 @@ export class Operator {
         events,
       }),
     });
-    const apps = new Controller({
+    const dnsSync = new DnsSync();
+    let dns: Controller | undefined;
+    const health = new RegionalAppReconciler({
+      ...this.informers,
+      hub,
+      registry,
+      status,
+      events,
+      metrics: this.appMetrics,
+      promoterFor: this.cfg.promoterFor,
+      dnsFor: this.cfg.dnsFor,
+      dnsSync,
+      requestDnsSync: (key) => dns?.enqueue(key),
+    });
+    const apps = new Controller({ ...controllerOpts, reconciler: health });
+    dns = new Controller({
       ...controllerOpts,
-      reconciler: new RegionalAppReconciler({
+      reconciler: new DnsSyncReconciler({
         ...this.informers,
-        hub,
-        registry,
-        status,
         events,
-        metrics: this.appMetrics,
-        promoterFor: this.cfg.promoterFor,
+        dnsSync,
+        health: (key) => health.regionVerdicts(key),
         dnsFor: this.cfg.dnsFor,
       }),
     });
@@ -209,7 +223,7 @@ export class Operator {
       }),
     });
     this.active = {
-      controllers: [mc, apps, promotions, policies],
+      controllers: [mc, apps, dns, promotions, policies],
       registry,
       regionLeases,
       mc,

@@ -40,7 +40,7 @@ export class DnsPreflight {
     const scope = `${app.metadata?.namespace ?? ""} ${JSON.stringify(app.spec.dns.provider)}`;
     let entry = this.checks.get(scope);
     if (!entry) {
-      entry = { at: 0, result: undefined, running: false };
+      entry = { at: Number.NEGATIVE_INFINITY, result: undefined, running: false };
       this.checks.set(scope, entry);
     }
     const due = nowMs - entry.at >= (entry.result?.ok ? refreshMs : retryMs);

@@ -1,7 +1,6 @@
 import { apiVersion, group, version } from "../../api/group.ts";
 import { Reason } from "../../api/reasons.ts";
 import type { FailoverPolicy, MemberCluster, Region, RegionalApp } from "../../api/types.generated.ts";
-import { DnsError } from "../../dns/provider.ts";
 import { decideFailover, disqualification, type FailoverInputs } from "../../failover/decide-failover.ts";
 import { decideStart, type StartDecision } from "../../failover/decide-start.ts";
 import { describeApiError, isConflict } from "../../runtime/api-errors.ts";
@@ -13,7 +12,7 @@ import { failoverFieldManager } from "../../runtime/status-writer.ts";
 import { AppStatusWriter } from "../app-status.ts";
 import type { FailoverControllerDeps } from "../deps.ts";
 import { DnsPreflight } from "./dns-preflight.ts";
-import { DnsSync } from "./dns-sync.ts";
+import type { DnsSync, RegionVerdicts } from "./dns-sync.ts";
 import { probeEndpoint } from "./endpoint-probe.ts";
 import {
   nextRegionHealth,
@@ -29,6 +28,10 @@ import { healthStatus, policyMissingStatus, type RegionView, statusChanged } fro
 
 export interface RegionalAppDeps extends FailoverControllerDeps {
   metrics: RegionalAppMetrics;
+  /** Shared with the DNS reconciler, which does the provider I/O on a queue of its own. */
+  dnsSync: DnsSync;
+  /** Hands the app to the DNS queue. */
+  requestDnsSync(key: string): void;
 }
 
 /** Per app and region: the hysteresis state and when the region was last observed. */
@@ -50,7 +53,6 @@ export class RegionalAppReconciler implements Reconciler {
   private readonly tracked = new Map<string, Map<string, Tracked>>();
   private readonly lag: ReplicationLagTracker;
   private readonly dnsPreflight = new DnsPreflight();
-  private readonly dnsSync = new DnsSync();
   private readonly appStatus: AppStatusWriter;
 
   constructor(deps: RegionalAppDeps) {
@@ -58,6 +60,12 @@ export class RegionalAppReconciler implements Reconciler {
     this.appStatus = new AppStatusWriter(deps.hub);
     this.lag = new ReplicationLagTracker(deps.hub, deps.now);
     deps.metrics.observeAges(() => this.observationAges());
+  }
+
+  /** The current verdict of each of the app's regions, for the DNS reconciler; undefined before any. */
+  regionVerdicts(key: string): RegionVerdicts | undefined {
+    const state = this.tracked.get(key);
+    return state && ((region) => state.get(region)?.healthy);
   }
 
   /** Seconds since each app's least recently observed region was observed (apps observed at all). */
@@ -174,7 +182,8 @@ export class RegionalAppReconciler implements Reconciler {
       );
     }
     if (!ctx.signal.aborted && active.length === 0) {
-      await this.syncDns(key, app, policy, primary, views, subject, ctx, nowMs);
+      const healthy = (region: string) => views.find((v) => v.name === region)?.healthy;
+      if (this.deps.dnsSync.needed(key, app, policy, primary, healthy, nowMs)) this.deps.requestDnsSync(key);
     }
     if (!ctx.signal.aborted) await this.startPromotion(app, policy, inputs, views, subject, ctx, nowMs);
     return {
@@ -193,36 +202,6 @@ export class RegionalAppReconciler implements Reconciler {
     const now = (this.deps.now ?? Date.now)();
     const times = [...state.values()].map((t) => t.observedAt ?? now);
     return Math.max(0, Math.min(now, ...times) + intervalSeconds * 1000 - now);
-  }
-
-  /** Publishes the records health calls for; a failure is reported, never fatal to health checking. */
-  private async syncDns(
-    key: string,
-    app: RegionalApp,
-    policy: FailoverPolicy,
-    primary: string,
-    views: RegionView[],
-    subject: EventSubject,
-    ctx: ReconcileContext,
-    nowMs: number,
-  ): Promise<void> {
-    try {
-      await this.dnsSync.sync(key, app, policy, primary, views, () => this.deps.dnsFor(app), nowMs);
-    } catch (err) {
-      this.dnsSync.forget(key); // read the published records again next time
-      const reason = err instanceof DnsError ? (err.reason as Reason) : Reason.DnsPublishFailed;
-      ctx.log.warn(
-        { err: err instanceof Error ? err.message : String(err) },
-        "could not publish DNS records",
-      );
-      await this.deps.events.record(
-        subject,
-        "Warning",
-        reason,
-        "PublishDns",
-        err instanceof Error ? err.message : String(err),
-      );
-    }
   }
 
   /**
@@ -342,7 +321,6 @@ export class RegionalAppReconciler implements Reconciler {
     this.deps.metrics.conditions.forget(namespace, name);
     this.tracked.delete(key);
     this.lag.forget(key);
-    this.dnsSync.forget(key);
   }
 
   private async observe(app: RegionalApp, region: Region, timeoutMs: number) {
