@@ -9,7 +9,7 @@
 // Prints Markdown for docs/benchmarks.md and writes bench/results/scale.json.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
@@ -50,6 +50,9 @@ const { values } = parseArgs({
     "quiet-seconds": { type: "string", default: "60" },
     "heap-snapshot-apps": { type: "string", default: "1000" },
     out: { type: "string", default: resolve(import.meta.dirname, "results/scale.json") },
+    // For repeated runs: --keep leaves the test bed (and PostgreSQL) running, --reuse measures on it.
+    keep: { type: "boolean", default: false },
+    reuse: { type: "boolean", default: false },
   },
 });
 const appCounts = (values.apps ?? "").split(",").map(Number);
@@ -97,10 +100,11 @@ const bed = new Testbed(
 );
 let pg: PostgresPair | undefined;
 const teardown = async () => {
+  if (values.keep) return;
   await pg?.teardown();
   await bed.down();
 };
-await bed.down();
+if (!values.reuse) await bed.down();
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => void teardown().finally(() => process.exit(130)));
 }
@@ -119,7 +123,14 @@ execFileSync(process.execPath, [
 ]);
 const main = resolve(root, "dist/cli/main.js");
 
-try {
+/** The hub, the member regions and the MemberCluster of each: a new test bed, or the one --keep left. */
+async function setUp(): Promise<{ hub: Region; members: Region[]; clusters: Record<string, string> }> {
+  if (values.reuse) {
+    const members = await Promise.all(memberNames.map((name) => bed.region(name)));
+    const hub = await bed.region("hub");
+    await connectionSecrets(hub, true);
+    return { hub, members, clusters: Object.fromEntries(memberNames.map((r) => [r, `bench-${r}`])) };
+  }
   const setupStarted = performance.now();
   const members: Region[] = [];
   for (const name of memberNames) members.push(await bed.create(name));
@@ -131,19 +142,7 @@ try {
       .makeApiClient(CoreV1Api)
       .createNamespace({ body: { metadata: { name: ns } } });
   const clusters = await registerRegions(hub, ns, "bench", members);
-  pg = await startPostgresPair({ primary: "us-east", replica: "eu-west" });
-  const uris: Record<string, string> = {
-    "us-east": pg.primary.meridianUri,
-    "eu-west": pg.replica.meridianUri,
-    "ap-south": pg.replica.meridianUri,
-  };
-  const core = kubeConfigFor(hub).makeApiClient(CoreV1Api);
-  for (const [region, uri] of Object.entries(uris)) {
-    await core.createNamespacedSecret({
-      namespace: ns,
-      body: { metadata: { name: `pg-${region}` }, stringData: { uri } },
-    });
-  }
+  await connectionSecrets(hub, false);
   await createPolicy(hub, ns, "standard", {
     intervalSeconds,
     timeoutSeconds: 1,
@@ -172,6 +171,27 @@ try {
     );
   }
   console.error(`test bed ready in ${((performance.now() - setupStarted) / 1000).toFixed(0)} s`);
+  return { hub, members, clusters };
+}
+
+/** A new PostgreSQL pair, and each region's connection Secret naming it (replaced when `replace`). */
+async function connectionSecrets(hub: Region, replace: boolean): Promise<void> {
+  pg = await startPostgresPair({ primary: "us-east", replica: "eu-west" });
+  const uris: Record<string, string> = {
+    "us-east": pg.primary.meridianUri,
+    "eu-west": pg.replica.meridianUri,
+    "ap-south": pg.replica.meridianUri,
+  };
+  const core = kubeConfigFor(hub).makeApiClient(CoreV1Api);
+  for (const [region, uri] of Object.entries(uris)) {
+    const name = `pg-${region}`;
+    if (replace) await core.deleteNamespacedSecret({ name, namespace: ns }).catch(() => undefined);
+    await core.createNamespacedSecret({ namespace: ns, body: { metadata: { name }, stringData: { uri } } });
+  }
+}
+
+try {
+  const { hub, members, clusters } = await setUp();
 
   const custom = kubeConfigFor(hub).makeApiClient(CustomObjectsApi);
   const full = `${members.length}/${members.length}`;
@@ -186,7 +206,18 @@ try {
   };
 
   const results: Record<string, unknown>[] = [];
-  let created = 0;
+  let created = values.reuse
+    ? (
+        (await custom.listNamespacedCustomObject({
+          group,
+          version,
+          plural: "regionalapps",
+          namespace: ns,
+        })) as {
+          items: unknown[];
+        }
+      ).items.length
+    : 0;
   for (const apps of appCounts) {
     console.error(`creating RegionalApps ${created} .. ${apps - 1} ...`);
     const indexes = Array.from({ length: apps - created }, (_, k) => created + k);
@@ -331,17 +362,17 @@ try {
       };
     }
     console.error(JSON.stringify(result, null, 2));
+    // After every run, so a later run that hangs or is interrupted loses nothing measured so far.
+    const report = {
+      measuredAt: new Date().toISOString(),
+      machine: { cpus: cpus().length, node: process.version },
+      intervalSeconds,
+      loadAverageEvery10s: loadSamples,
+      runs: results,
+    };
+    mkdirSync(resolve(values.out as string, ".."), { recursive: true });
+    writeFileSync(values.out as string, `${JSON.stringify(report, null, 2)}\n`);
   }
-
-  const report = {
-    measuredAt: new Date().toISOString(),
-    machine: { cpus: (await import("node:os")).cpus().length, node: process.version },
-    intervalSeconds,
-    loadAverageEvery10s: loadSamples,
-    runs: results,
-  };
-  mkdirSync(resolve(values.out as string, ".."), { recursive: true });
-  writeFileSync(values.out as string, `${JSON.stringify(report, null, 2)}\n`);
   for (const r of results) console.log(markdownRow(r));
 } finally {
   clearInterval(loadTimer);

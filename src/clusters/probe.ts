@@ -26,7 +26,7 @@ export async function probeCluster(
   if (!server) return { reachable: false, latencyMs: 0, error: "kubeconfig has no server" };
   const started = performance.now();
   try {
-    const readyz = await get(kc, `${server}/readyz`, timeoutMs);
+    const readyz = await httpGet(kc, `${server}/readyz`, timeoutMs);
     const latencyMs = Math.round(performance.now() - started);
     if (readyz.status !== 200) {
       return {
@@ -36,7 +36,7 @@ export async function probeCluster(
       };
     }
     if (!withVersion) return { reachable: true, latencyMs };
-    const version = await get(kc, `${server}/version`, timeoutMs);
+    const version = await httpGet(kc, `${server}/version`, timeoutMs);
     const serverVersion =
       version.status === 200 ? (JSON.parse(version.body).gitVersion as string) : undefined;
     return { reachable: true, latencyMs, serverVersion };
@@ -49,7 +49,7 @@ export async function probeCluster(
   }
 }
 
-async function get(
+export async function httpGet(
   kc: KubeConfig,
   url: string,
   timeoutMs: number,

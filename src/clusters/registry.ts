@@ -1,7 +1,8 @@
-import { AppsV1Api, type KubeConfig, type V1Deployment, type V1StatefulSet } from "@kubernetes/client-node";
+import type { KubeConfig, V1Deployment, V1StatefulSet } from "@kubernetes/client-node";
 import { Informer } from "../runtime/informer.ts";
 import type { Logger } from "../runtime/logger.ts";
 import type { ClusterMetrics } from "./metrics.ts";
+import { listInPages } from "./paged-list.ts";
 import { type ProbeResult, probeCluster } from "./probe.ts";
 import { summarize, type WorkloadKind, type WorkloadView } from "./workloads.ts";
 
@@ -102,14 +103,11 @@ export class ClusterRegistry {
     if (!entry) return undefined;
     let informer = entry.workloads.get(kind);
     if (!informer) {
-      const apps = entry.kc.makeApiClient(AppsV1Api);
+      const path = kind === "Deployment" ? "/apis/apps/v1/deployments" : "/apis/apps/v1/statefulsets";
       informer = new Informer<Workload, WorkloadView>({
         kc: entry.kc,
-        path: kind === "Deployment" ? "/apis/apps/v1/deployments" : "/apis/apps/v1/statefulsets",
-        list: () =>
-          kind === "Deployment"
-            ? apps.listDeploymentForAllNamespaces()
-            : apps.listStatefulSetForAllNamespaces(),
+        path,
+        list: () => listInPages<Workload>(entry.kc, path),
         log: this.opts.log.child({ cluster: name, watch: kind }),
         project: (w) => summarize(kind, w),
       });
