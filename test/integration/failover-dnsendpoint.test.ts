@@ -1,7 +1,9 @@
 import { CustomObjectsApi } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type BindServer, startBind } from "../harness/bind.ts";
 import { sharedTestbed, useNamespace } from "../harness/context.ts";
 import { dnsEndpoints, installDnsEndpointCrd } from "../harness/externaldns.ts";
+import { type ExternalDnsProcess, startExternalDns } from "../harness/externaldns-process.ts";
 import { finished, promotionsOf } from "../harness/failover-setup.ts";
 import {
   createObject,
@@ -20,7 +22,15 @@ const { region } = sharedTestbed();
 const hub = region("us-east");
 const standby = region("eu-west");
 const ns = useNamespace([hub, standby], "dnsepfo");
+const zone = "example.test";
 let operator: OperatorProcess;
+let bind: BindServer;
+let externalDns: ExternalDnsProcess;
+
+/** What BIND answers, as any resolver would see it: the end of Meridian → DNSEndpoint → ExternalDNS → BIND. */
+async function answered(app: string): Promise<string> {
+  return (await bind.dig(`${app}.${zone}`, "A")).sort().join();
+}
 
 async function publishedTargets(app = "web"): Promise<string[] | undefined> {
   const obj = (await kubeConfigFor(hub)
@@ -30,8 +40,14 @@ async function publishedTargets(app = "web"): Promise<string[] | undefined> {
   return obj?.spec?.endpoints?.[0]?.targets;
 }
 
+// The real ExternalDNS publishes the DNSEndpoints to BIND. A cold cache builds it first (~7 min).
 beforeAll(async () => {
   await installDnsEndpointCrd(hub);
+  bind = await startBind({ zones: [{ name: zone }] });
+  externalDns = await startExternalDns({ hub, namespace: ns(), bind, zone, events: true });
+}, 15 * 60_000);
+
+beforeAll(async () => {
   const clusters = await setUpRegions(hub, ns(), [hub, standby], "web", 1);
   await createPolicy(hub, ns(), "fast", {
     intervalSeconds: 1,
@@ -57,10 +73,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await operator?.stop();
+  await externalDns?.stop();
+  await bind?.stop();
   await deleteMemberClusters(hub, ns());
 });
 
-describe("DNS through an ExternalDNS DNSEndpoint", () => {
+describe("DNS through an ExternalDNS DNSEndpoint, published to BIND by a real ExternalDNS", () => {
   it("active-active: a region leaves the record set when unhealthy and returns when healthy again", async () => {
     const both = ["203.0.113.10", "203.0.113.11"];
     await pollUntil(
@@ -68,11 +86,17 @@ describe("DNS through an ExternalDNS DNSEndpoint", () => {
       30_000,
       async () => (await publishedTargets("api"))?.sort().join() === both.join(),
     );
+    await pollUntil("BIND answers both regions", 60_000, async () => (await answered("api")) === both.join());
     await scaleDeployment(standby, ns(), "api", 0);
     await pollUntil(
       "eu-west leaves the set",
       30_000,
       async () => (await publishedTargets("api"))?.join() === "203.0.113.10",
+    );
+    await pollUntil(
+      "BIND answers us-east only",
+      60_000,
+      async () => (await answered("api")) === "203.0.113.10",
     );
     await scaleDeployment(standby, ns(), "api", 1);
     await pollUntil(
@@ -80,15 +104,21 @@ describe("DNS through an ExternalDNS DNSEndpoint", () => {
       30_000,
       async () => (await publishedTargets("api"))?.sort().join() === both.join(),
     );
+    await pollUntil("BIND answers both again", 60_000, async () => (await answered("api")) === both.join());
     // Active-active region health is not a failover: the primary stayed healthy throughout.
     expect(await promotionsOf(hub, ns(), "api")).toEqual([]);
   });
 
-  it("active-passive: publishes the primary, and moves the target on failover (engine none)", async () => {
+  it("active-passive: a failover (engine none) ends with BIND answering the new primary", async () => {
     await pollUntil(
       "the primary published",
       30_000,
       async () => (await publishedTargets())?.join() === "203.0.113.10",
+    );
+    await pollUntil(
+      "BIND answers the primary",
+      60_000,
+      async () => (await answered("web")) === "203.0.113.10",
     );
     await pollUntil("FailoverReady", 30_000, async () => {
       const app = await getApp(hub, ns(), "web");
@@ -107,5 +137,7 @@ describe("DNS through an ExternalDNS DNSEndpoint", () => {
       return a.status?.currentPrimary === "eu-west" ? a : undefined;
     });
     expect(app.status?.lastFailover?.to).toBe("eu-west");
+    // ExternalDNS picks the changed DNSEndpoint up (--events: within ~5 s) and rewrites BIND's record.
+    await pollUntil("BIND answers eu-west", 60_000, async () => (await answered("web")) === "203.0.113.11");
   });
 });
