@@ -17,7 +17,10 @@ import { createObject, custom, getApp, getObject } from "../harness/meridian.ts"
 import { pollUntil } from "../harness/poll.ts";
 import { appsApi } from "../harness/workloads.ts";
 
-const { hub, primary, standby, ns, get } = useFailoverApp("cli");
+// A promotion timeout for a loaded machine: the test is about what the CLI shows, not about speed.
+const { hub, primary, standby, ns, get } = useFailoverApp("cli", {
+  policy: { promotion: { maxLagBytes: 16 * 1024 * 1024, timeoutSeconds: 300 } },
+});
 let kubeconfig = "";
 const cli = (args: string[], opts: Parameters<typeof runCli>[1] = {}) =>
   runCli([...args, "-n", ns(), "--kubeconfig", kubeconfig], opts);
@@ -88,6 +91,7 @@ describe("meridian CLI against a running hub", () => {
       "--timeout",
       "2m",
     ]);
+    expect(r.out).toMatch(/^Succeeded: us-east → eu-west at epoch 1, RTO \d+\.\d s, lag at promotion 0 B$/m);
     expect(r.err).toBe("");
     expect(r.code).toBe(0);
     expect(r.out).toMatch(
