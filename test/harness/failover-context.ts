@@ -1,8 +1,9 @@
 import { afterAll, beforeAll } from "vitest";
 import { sharedTestbed, useNamespace } from "./context.ts";
 import { type FailoverBed, fastPolicy, setUpFailoverApp } from "./failover-setup.ts";
-import { deleteMemberClusters } from "./meridian.ts";
+import { deleteMemberClusters, getApp } from "./meridian.ts";
 import { type OperatorProcess, startOperator } from "./operator-process.ts";
+import { pollUntil } from "./poll.ts";
 import { createProbeTable, SplitBrainChecker } from "./split-brain.ts";
 
 export interface FailoverContext {
@@ -52,5 +53,13 @@ export function useFailoverApp(
     if (!ctx) throw new Error("the failover test bed is not up (beforeAll failed?)");
     return ctx;
   };
-  return { hub, primary, standby, ns, get };
+  /** Waits until pre-flight passes (generously: a loaded machine takes long for the first verdicts); on timeout the error quotes the condition's last message. */
+  const failoverReady = (timeoutMs = 120_000) =>
+    pollUntil("FailoverReady", timeoutMs, async () => {
+      const app = await getApp(hub, ns(), "checkout");
+      const c = app.status?.conditions?.find((x) => x.type === "FailoverReady");
+      if (c?.status === "True") return true;
+      throw new Error(`FailoverReady ${c?.status ?? "absent"}: ${c?.reason} ${c?.message}`);
+    });
+  return { hub, primary, standby, ns, get, failoverReady };
 }

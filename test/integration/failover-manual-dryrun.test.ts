@@ -10,7 +10,7 @@ import { group, version } from "../../src/api/group.ts";
 import type { ReplicaPromotion } from "../../src/api/types.generated.ts";
 import { PostgresPromoter } from "../../src/promotion/postgresql.ts";
 import { useFailoverApp } from "../harness/failover-context.ts";
-import { endpoints, hostname, promotionFinished, promotionsOf } from "../harness/failover-setup.ts";
+import { endpoints, hostname, promotionsOf } from "../harness/failover-setup.ts";
 import { createObject, custom, getApp } from "../harness/meridian.ts";
 import { pollUntil } from "../harness/poll.ts";
 import { query } from "../harness/postgres.ts";
@@ -21,7 +21,9 @@ import { scaleDeployment } from "../harness/workloads.ts";
 // a failover under a Manual policy waits in Pending — Approved=False, an Event, a metric — until
 // a person sets spec.approved, then completes.
 
-const { hub, primary, standby, ns, get } = useFailoverApp("manual", { policy: { mode: "Manual" } });
+const { hub, primary, standby, ns, get, failoverReady } = useFailoverApp("manual", {
+  policy: { mode: "Manual" },
+});
 const apiVersion = `${group}/${version}`;
 const condition = (p: ReplicaPromotion | undefined, type: string) =>
   p?.status?.conditions?.find((c) => c.type === type);
@@ -35,7 +37,10 @@ async function worldSnapshot() {
       .readNamespacedDeployment({ name: "checkout", namespace: ns() });
     return { replicas: d.spec?.replicas, annotations: d.metadata?.annotations ?? {} };
   };
-  const leases = await kubeConfigFor(hub).makeApiClient(CoordinationV1Api).listLeaseForAllNamespaces();
+  // The operator runs with --namespace ns(): region Leases and its own leader Lease live there.
+  const leases = await kubeConfigFor(hub)
+    .makeApiClient(CoordinationV1Api)
+    .listNamespacedLease({ namespace: ns() });
   const promoter = new PostgresPromoter();
   const app = await getApp(hub, ns(), "checkout");
   return {
@@ -75,10 +80,7 @@ async function promotion(name: string): Promise<ReplicaPromotion> {
 
 describe("dry runs and Manual mode, end to end", () => {
   it("a dry run runs every check, says what it would do, and touches nothing", async () => {
-    await pollUntil("FailoverReady", 30_000, async () => {
-      const app = await getApp(hub, ns(), "checkout");
-      return app.status?.conditions?.find((c) => c.type === "FailoverReady")?.status === "True";
-    });
+    await failoverReady();
     const before = await worldSnapshot();
     expect(before.primaryInRecovery).toBe(false);
     expect(before.replicaInRecovery).toBe(true);
@@ -155,7 +157,13 @@ describe("dry runs and Manual mode, end to end", () => {
       },
       setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
     );
-    const done = await promotionFinished(hub, ns(), "checkout", 60_000).then(() => promotion(name));
+    const done = await pollUntil("the approved failover to finish", 120_000, async () => {
+      const p = await promotion(name);
+      if (["Succeeded", "Failed", "Aborted"].includes(p.status?.phase ?? "")) return p;
+      throw new Error(
+        `${p.status?.phase}: ${p.status?.conditions?.find((c) => c.type === "Ready")?.message}`,
+      );
+    });
     expect(done.status?.phase).toBe("Succeeded");
     expect(condition(done, "Approved")).toMatchObject({ status: "True", reason: "ApprovedInSpec" });
     expect(await get().bed.bind.dig(hostname, "A")).toEqual([endpoints["eu-west"]]);

@@ -141,7 +141,11 @@ export class ReplicaPromotionReconciler implements Reconciler {
         message === step.message
           ? status
           : this.advance(rp, from, epoch, phase, step.phase, { reason: step.reason, message }, now);
-      await this.finish(rp, app, finalPhase, step.reason, message, ctx, { ...final, epoch });
+      // A dry run allocates no epoch, so its status names none.
+      await this.finish(rp, app, finalPhase, step.reason, message, ctx, {
+        ...final,
+        ...(rp.spec.dryRun ? {} : { epoch }),
+      });
       return undefined;
     }
     if (!ctx.signal.aborted) await this.actions.run(step.action, { rp, app, from, epoch, status, record });
@@ -178,7 +182,9 @@ export class ReplicaPromotionReconciler implements Reconciler {
       observedGeneration: generation,
       phase: next,
       fromRegion: from,
-      ...(next === "Pending" || (next === "Aborted" && phase === "Pending") ? {} : { epoch }),
+      ...(next === "Pending" || (next === "Aborted" && phase === "Pending") || rp.spec.dryRun
+        ? {}
+        : { epoch }),
       steps,
       conditions,
     };
