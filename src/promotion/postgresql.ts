@@ -61,9 +61,13 @@ export class PostgresPromoter implements Promoter {
         `select pg_is_in_recovery() as "inRecovery",
            coalesce(case when pg_is_in_recovery() then pg_last_wal_replay_lsn() else pg_current_wal_lsn() end,
                     '0/0')::text as lsn,
-           exists (select 1 from pg_stat_wal_receiver where status = 'streaming') as streaming`,
+           exists (select 1 from pg_stat_wal_receiver where status = 'streaming') as streaming,
+           case when pg_is_in_recovery()
+                then extract(epoch from now() - pg_last_xact_replay_timestamp())::float8 end as "replayAgeSeconds"`,
       );
-      return rows[0] as ReplicaState;
+      const row = rows[0] as Omit<ReplicaState, "replayAgeSeconds"> & { replayAgeSeconds: number | null };
+      const { replayAgeSeconds, ...state } = row;
+      return replayAgeSeconds === null ? state : { ...state, replayAgeSeconds };
     });
   }
 

@@ -43,6 +43,12 @@ export interface ReplicaState {
   lsn: string;
   /** Whether the replica streams from a primary right now. */
   streaming: boolean;
+  /**
+   * Seconds since a replica replayed its last transaction, measured on the database server's own
+   * clock (no two machines' clocks compared); undefined for a primary, a replica that replayed
+   * nothing yet, or an engine that cannot tell. Checked against promotion.maxLagSeconds.
+   */
+  replayAgeSeconds?: number;
 }
 
 /**

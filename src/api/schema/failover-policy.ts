@@ -118,7 +118,7 @@ const promotion = obj(
     }),
     maxLagSeconds: int({
       description:
-        "Optional second guard: a replica whose last replayed transaction is older than this many seconds is not promoted (unless allowDataLoss).",
+        "Optional second guard: a failover does not promote a replica that is behind the fenced primary's final position and whose last replayed transaction is older than this many seconds, by the replica server's own clock (unless allowDataLoss). A replica that has replayed everything passes, however long ago the last write was. Checked when promoting; an engine that cannot report the replay age fails the guard.",
       min: 0,
       max: oneDay,
     }),

@@ -5,6 +5,7 @@ import { Reason } from "../../api/reasons.ts";
 import type { FailoverPolicy, RegionalApp, ReplicaPromotion } from "../../api/types.generated.ts";
 import { sameTargets } from "../../dns/targets.ts";
 import { recordsAfterPromotion } from "../../failover/dns-targets.ts";
+import { type LagReading, lagBeyondGuard } from "../../failover/lag-guard.ts";
 import type { Phase, PromotionFacts } from "../../failover/promotion-steps.ts";
 import { decideTargetProblem } from "../../failover/target-check.ts";
 import { mayPromoteAway } from "../../fencing/protocol/hub-decision.ts";
@@ -111,7 +112,7 @@ export class PromotionObserver {
         caughtUp: !promoter
           ? true
           : promoter.reportsPositions
-            ? behindFinal !== undefined && behindFinal <= 0
+            ? behindFinal !== undefined && behindFinal.bytes <= 0
             : (catchUp?.caughtUp ?? true),
         scaledUp:
           target && targetWorkload
@@ -248,23 +249,29 @@ export class PromotionObserver {
     return (await promoter.promotionState(db, c.epoch).catch(() => undefined))?.promoted === true;
   }
 
-  /** Bytes between the fenced primary's final position and what the target replayed; undefined when unknown. */
-  async #behindFinal(promoter: Promoter | undefined, db: DatabaseEndpoint | undefined, rp: ReplicaPromotion) {
+  /** How far the target is behind the fenced primary's final position; undefined when unknown. */
+  async #behindFinal(
+    promoter: Promoter | undefined,
+    db: DatabaseEndpoint | undefined,
+    rp: ReplicaPromotion,
+  ): Promise<LagReading | undefined> {
     const oldLsn = rp.status?.oldPrimaryLsn;
     if (!promoter?.reportsPositions || !db || oldLsn === undefined) return undefined;
     const state = await promoter.state(db).catch(() => undefined);
     if (!state) return undefined;
-    return promoter.lagBytes(db, oldLsn, state.lsn).catch(() => undefined);
+    const bytes = await promoter.lagBytes(db, oldLsn, state.lsn).catch(() => undefined);
+    return bytes === undefined ? undefined : { bytes, replayAgeSeconds: state.replayAgeSeconds };
   }
 
   /** A Failover re-checks the guard against the fenced primary's final position, when it is known. */
-  #lagGuard(c: PromotionContext, lag: number, since: number) {
+  #lagGuard(c: PromotionContext, lag: LagReading, since: number) {
     const { rp, policy, app, from } = c;
     const oldLsn = rp.status?.oldPrimaryLsn;
     const allowed = rp.spec.allowDataLoss || policy.spec.promotion.allowDataLoss;
     if (rp.spec.type !== "Failover" || allowed || app.spec.database.engine === "none") return {};
-    if (lag <= policy.spec.promotion.maxLagBytes) return {};
-    const behind = `${rp.spec.targetRegion} is ${lag} bytes behind ${from}'s final position ${oldLsn}, above maxLagBytes ${policy.spec.promotion.maxLagBytes}`;
+    const beyond = lagBeyondGuard(lag, policy.spec.promotion);
+    if (beyond === undefined) return {};
+    const behind = `${rp.spec.targetRegion} is ${beyond} (against ${from}'s final position ${oldLsn})`;
     if (c.now - since < lagGraceMs) {
       return {
         lagGuard: {
