@@ -136,7 +136,9 @@ export class MemberClusterReconciler implements Reconciler {
     };
     if (ctx.signal.aborted) return; // no longer the leader: another replica records from now on
     const name = mc.metadata?.name ?? "";
-    if (conditions !== before || probeWorthWriting(mc.status, probe, now.getTime())) {
+    // Compared by content: a condition helper may return a new array with equal conditions.
+    const changed = JSON.stringify(conditions) !== JSON.stringify(before);
+    if (changed || probeWorthWriting(mc.status, probe, now.getTime())) {
       await this.deps.status.apply({ ...memberClusterResource, name }, status);
     }
     const wasReady = findCondition(before, MemberClusterCondition.Ready);

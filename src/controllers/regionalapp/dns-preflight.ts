@@ -67,7 +67,9 @@ export class DnsPreflight {
       usable: true,
       status: "True",
       reason: Reason.DnsPreflightPassed,
-      message: result.message || "the DNS provider accepts changes",
+      // Not the check's own message: it names the app that ran the shared check (dnsEndpoint) or
+      // the zone's SOA serial (rfc2136), and a message that changes rewrites every app's status.
+      message: "the DNS provider accepts changes (checked every 30 s, once for all apps that use it)",
     };
   }
 }
