@@ -316,6 +316,6 @@ export function workloadOf(app: RegionalApp, region: string): WorkloadRef | unde
  * over SQL), so that lease expiry or the agent's acknowledgement may stand for a fence. The agent
  * fences only the workload of cloudnative-pg and job apps: those wait for the hub's own fence.
  */
-function agentFencesDatabase(app: RegionalApp): boolean {
+export function agentFencesDatabase(app: RegionalApp): boolean {
   return app.spec.database.engine === "postgresql" || app.spec.database.engine === "none";
 }
