@@ -80,8 +80,15 @@ export interface Step {
   requeueAfterMs?: number;
 }
 
-// While a promotion runs, its facts are re-read this often: every second of polling is a second of RTO.
-const poll = 250;
+// Waits that a watch event ends (the app's epoch, a workload's scale, the region Leases, the
+// promotion's own status) come back after `fallback` only if no event woke the promotion first
+// (src/controllers/replicapromotion/wakeups.ts); the controller also re-observes at once after an
+// action. Waits on a database or on DNS, which nothing watches, poll: every poll is RTO there.
+const fallback = 1000;
+const zeroLagPoll = 50;
+const verifyPoll = 100;
+/** The shortest wait for the quorum rule's own clock, so a wait of a few ms does not spin. */
+const minLeaseWait = 50;
 
 /** Phases in which the target has not been promoted: a timeout there fails cleanly. */
 const beforePromotion: Phase[] = ["Pending", "Fencing", "Promoting"];
@@ -144,7 +151,7 @@ export function nextStep(f: PromotionFacts): Step {
       }
       // The epoch is taken by a compare-and-swap on the app before anything is fenced.
       if (f.epoch === "free")
-        return at("Pending", "allocateEpoch", Reason.Fencing, "allocating the next epoch", poll);
+        return at("Pending", "allocateEpoch", Reason.Fencing, "allocating the next epoch", fallback);
       return at("Fencing", "none", Reason.Fencing, "fencing the old primary");
     case "Fencing": {
       if (f.oldPrimary.fenced)
@@ -167,13 +174,13 @@ export function nextStep(f: PromotionFacts): Step {
           `old primary unreachable: ${f.oldPrimary.promoteAway.message}`,
         );
       if (f.oldPrimary.reachable)
-        return at("Fencing", "fence", Reason.Fencing, "fencing the reachable old primary", poll);
+        return at("Fencing", "fence", Reason.Fencing, "fencing the reachable old primary", fallback);
       return at(
         "Fencing",
         "none",
         f.oldPrimary.promoteAway.reason ?? Reason.Fencing,
         `old primary unreachable and not yet acknowledged fenced; ${f.oldPrimary.promoteAway.message}`,
-        Math.min(Math.max(f.oldPrimary.promoteAway.waitMs ?? poll, poll), 5000),
+        Math.min(Math.max(f.oldPrimary.promoteAway.waitMs ?? fallback, minLeaseWait), 5000),
       );
     }
     case "Promoting":
@@ -189,10 +196,10 @@ export function nextStep(f: PromotionFacts): Step {
           "none",
           Reason.WaitingForZeroLag,
           "waiting until the target has replayed every write of the old primary",
-          200,
+          zeroLagPoll,
         );
       }
-      return at("Promoting", "promote", Reason.Promoting, "promoting the target database", poll);
+      return at("Promoting", "promote", Reason.Promoting, "promoting the target database", fallback);
     case "Rerouting":
       if (!f.target.scaledUp)
         return at(
@@ -200,10 +207,10 @@ export function nextStep(f: PromotionFacts): Step {
           "scaleUp",
           Reason.Rerouting,
           "scaling the target workload to the old primary's size",
-          poll,
+          fallback,
         );
       if (!f.dnsPointsAtTarget)
-        return at("Rerouting", "reroute", Reason.Rerouting, "pointing DNS at the target", poll);
+        return at("Rerouting", "reroute", Reason.Rerouting, "pointing DNS at the target", fallback);
       return at("Verifying", "none", Reason.Verifying, "DNS updated");
     case "Verifying":
       if (f.verified)
@@ -213,7 +220,13 @@ export function nextStep(f: PromotionFacts): Step {
           Reason.PromotionSucceeded,
           "DNS answers the target and the new primary takes writes",
         );
-      return at("Verifying", "none", Reason.Verifying, "waiting for DNS and a test write to confirm", poll);
+      return at(
+        "Verifying",
+        "none",
+        Reason.Verifying,
+        "waiting for DNS and a test write to confirm",
+        verifyPoll,
+      );
   }
 }
 

@@ -24,6 +24,8 @@ export class RegionLeaseReader {
   readonly #clock: () => number;
   #timer: NodeJS.Timeout | undefined;
   #reading = false;
+  #versions = "";
+  readonly #onChange: (() => void)[] = [];
 
   constructor(
     hub: KubeConfig,
@@ -40,6 +42,15 @@ export class RegionLeaseReader {
   /** The operator's monotonic clock, the one every observation is measured on. */
   now(): number {
     return this.#clock();
+  }
+
+  /**
+   * Calls `listener` after a fresh read in which some region Lease was written (or appeared or went)
+   * since the previous read: a wake-up for whoever waits on the Leases, who then decides from
+   * `observations` as always.
+   */
+  onChange(listener: () => void): void {
+    this.#onChange.push(listener);
   }
 
   start(): void {
@@ -70,6 +81,14 @@ export class RegionLeaseReader {
         if (read) leases.set(read.cluster, read.record);
       }
       this.observations.record({ sentAt, receivedAt: this.#clock(), leases });
+      const versions = [...leases]
+        .map(([cluster, r]) => `${cluster}=${r.resourceVersion}`)
+        .sort()
+        .join();
+      if (versions !== this.#versions) {
+        this.#versions = versions;
+        for (const listener of this.#onChange) listener();
+      }
     } catch (err) {
       this.observations.failed();
       this.#log.warn(

@@ -14,6 +14,7 @@ import { RegionalAppReconciler } from "../controllers/regionalapp/reconciler.ts"
 import { AppsByWorkload } from "../controllers/regionalapp/workload-index.ts";
 import { createFailoverMetrics } from "../controllers/replicapromotion/metrics.ts";
 import { ReplicaPromotionReconciler } from "../controllers/replicapromotion/reconciler.ts";
+import { PromotionWakeups } from "../controllers/replicapromotion/wakeups.ts";
 import type { DnsProvider } from "../dns/provider.ts";
 import { RegionLeaseReader } from "../fencing/hub-lease-reader.ts";
 import type { Promoter } from "../promotion/promoter.ts";
@@ -66,6 +67,7 @@ export class Operator {
         apps: Controller;
         promotions: Controller;
         policies: Controller;
+        wakeups: PromotionWakeups;
       }
     | undefined;
   private server: Server | undefined;
@@ -88,6 +90,7 @@ export class Operator {
     this.informers.apps.onChange((app) => {
       this.appsByWorkload.set(app);
       this.active?.apps.enqueue(keyOf(app));
+      this.active?.wakeups.appChanged(app);
     });
     this.informers.apps.onDelete((app) => {
       this.appsByWorkload.delete(app);
@@ -145,6 +148,7 @@ export class Operator {
       log,
     });
     let mc: Controller | undefined;
+    let wakeups: PromotionWakeups | undefined;
     const registry = new ClusterRegistry({
       probeIntervalMs: this.cfg.probeIntervalMs,
       probeTimeoutMs: this.cfg.probeTimeoutMs,
@@ -158,6 +162,7 @@ export class Operator {
       onWorkloadChange: (cluster, kind, workload) => {
         for (const key of this.appsByWorkload.ofWorkload(cluster, kind, workload))
           this.active?.apps.enqueue(key);
+        wakeups?.workloadChanged(cluster, workload);
       },
     });
     const controllerOpts = { concurrency, metrics: this.metrics, log };
@@ -213,6 +218,11 @@ export class Operator {
         regionLeases,
       }),
     });
+    wakeups = new PromotionWakeups(this.informers.promotions, this.informers.apps, (key) =>
+      promotions.enqueue(key),
+    );
+    const wake = wakeups;
+    regionLeases.onChange(() => wake.leasesChanged());
     const policies = new Controller({
       ...controllerOpts,
       reconciler: new FailoverPolicyReconciler({
@@ -230,6 +240,7 @@ export class Operator {
       apps,
       promotions,
       policies,
+      wakeups,
     };
     for (const c of this.active.controllers) c.start(signal);
     for (const cluster of this.informers.clusters.list()) mc.enqueue(keyOf(cluster));

@@ -8,7 +8,7 @@ import type {
   ReplicaPromotion,
   ReplicaPromotionStatus,
 } from "../../api/types.generated.ts";
-import { nextStep, type Phase, type PromotionFacts } from "../../failover/promotion-steps.ts";
+import { nextStep, type Phase, type PromotionFacts, type Step } from "../../failover/promotion-steps.ts";
 import { isNotFound } from "../../runtime/api-errors.ts";
 import type { ReconcileContext, Reconciler } from "../../runtime/controller.ts";
 import { crashPoint } from "../../runtime/crash-point.ts";
@@ -44,6 +44,8 @@ export class ReplicaPromotionReconciler implements Reconciler {
   private readonly apps: AppStatusWriter;
   private readonly observer: PromotionObserver;
   private readonly actions: PromotionActions;
+  /** Per running promotion, the phase and action its last reconcile ran (see requeueAfter). */
+  private readonly lastAction = new Map<string, string>();
 
   constructor(deps: PromotionDeps) {
     this.deps = deps;
@@ -58,10 +60,10 @@ export class ReplicaPromotionReconciler implements Reconciler {
     // Read fresh, not from the cache: every status write below is the complete status, and one
     // computed from a cached copy a moment old could write an earlier phase back.
     const rp = await this.read(name, namespace);
-    if (!rp) return undefined;
-    const phase = (rp.status?.phase ?? "Pending") as Phase;
-    if (terminalPhases.has(phase)) {
-      await this.refreshFinished(rp, phase, ctx);
+    const phase = (rp?.status?.phase ?? "Pending") as Phase;
+    if (!rp || terminalPhases.has(phase)) {
+      this.lastAction.delete(key);
+      if (rp) await this.refreshFinished(rp, phase, ctx);
       return undefined;
     }
     const app = await this.apps.read(rp.spec.appRef.name, namespace);
@@ -149,7 +151,25 @@ export class ReplicaPromotionReconciler implements Reconciler {
       return undefined;
     }
     if (!ctx.signal.aborted) await this.actions.run(step.action, { rp, app, from, epoch, status, record });
-    return { requeueAfterMs: step.requeueAfterMs ?? 1000 };
+    return { requeueAfterMs: this.requeueAfter(key, step) };
+  }
+
+  /**
+   * After an action, look again at once: most effects are visible to the next observe straight away
+   * (the database fenced or promoted, DNS answering), and the rest wake the promotion by a watch
+   * event (wakeups.ts). Only when the same action ran last time without moving the promotion on does
+   * it wait the step's own delay, so a step whose effect lags never spins.
+   */
+  private requeueAfter(key: string, step: Step): number {
+    const fallback = step.requeueAfterMs ?? 1000;
+    if (step.action === "none") {
+      this.lastAction.delete(key);
+      return fallback;
+    }
+    const ran = `${step.phase}/${step.action}`;
+    const again = this.lastAction.get(key) === ran;
+    this.lastAction.set(key, ran);
+    return again ? fallback : 0;
   }
 
   /** The status with `next` recorded: a step entry per phase, with when it started and ended. */
