@@ -40,15 +40,20 @@ export type FailoverDecision =
 
 const hold = (reason: Reason, message: string): FailoverDecision => ({ failover: false, reason, message });
 
-/** Why a region cannot be the target, or undefined when it can. */
+/**
+ * Why a region cannot be the target, or undefined when it can. `unknown` marks a fact not yet
+ * observed (health or lag right after an operator start): it holds a decision back, but a running
+ * promotion waits for it rather than failing.
+ */
 export function disqualification(
   r: CandidateRegion,
   i: FailoverInputs,
-): { reason: Reason; message: string } | undefined {
+): { reason: Reason; message: string; unknown?: true } | undefined {
   if (r.healthy !== true) {
     return {
       reason: Reason.RegionUnhealthy,
       message: `${r.name} is ${r.healthy === false ? "unhealthy" : "not yet judged healthy"}`,
+      ...(r.healthy === undefined ? { unknown: true as const } : {}),
     };
   }
   if (i.allowedJurisdictions && !(r.jurisdiction && i.allowedJurisdictions.includes(r.jurisdiction))) {
@@ -59,7 +64,11 @@ export function disqualification(
   }
   if (i.guardsLag && !i.allowDataLoss) {
     if (r.lagBytes === undefined)
-      return { reason: Reason.ReplicationLagTooHigh, message: `${r.name}'s replication lag is unknown` };
+      return {
+        reason: Reason.ReplicationLagTooHigh,
+        message: `${r.name}'s replication lag is unknown`,
+        unknown: true,
+      };
     if (r.lagBytes > i.maxLagBytes) {
       return {
         reason: Reason.ReplicationLagTooHigh,

@@ -27,7 +27,7 @@ export interface PromotionFacts {
   phaseStartedAt: number;
   timeoutSeconds: number;
   /** Why the target may not take over (unhealthy, jurisdiction, lag guard, not streaming), or undefined. */
-  targetProblem?: { reason: Reason; message: string };
+  targetProblem?: { reason: Reason; message: string; unknown?: true };
   /**
    * The epoch, as read fresh from the app: "mine" once this promotion's compare-and-swap put its
    * handover in the app's status, "taken" when another promotion's handover is there, "free" before.
@@ -137,6 +137,9 @@ export function nextStep(f: PromotionFacts): Step {
         return at("Aborted", "none", Reason.EpochTaken, "another promotion allocated the next epoch first");
       if (f.epoch === "free" && f.obsolete)
         return at("Aborted", "none", f.obsolete.reason, f.obsolete.message);
+      if (f.targetProblem?.unknown)
+        // Not yet observed (an operator that just started): wait, within promotion.timeoutSeconds.
+        return at("Pending", "none", f.targetProblem.reason, `waiting: ${f.targetProblem.message}`, 500);
       if (f.targetProblem) return at("Failed", "none", f.targetProblem.reason, f.targetProblem.message);
       if (f.dryRun) {
         const how = f.oldPrimary.reachable

@@ -13,7 +13,7 @@ export function decideTargetProblem(
   rp: ReplicaPromotion,
   from: string,
   clusters: { get(name: string): MemberCluster | undefined },
-): { reason: Reason; message: string } | undefined {
+): { reason: Reason; message: string; unknown?: true } | undefined {
   const spec = app.spec.regions.find((r) => r.name === rp.spec.targetRegion);
   if (!spec)
     return {

@@ -198,6 +198,26 @@ describe("ReplicaPromotion steps under crashes and partitions", () => {
     });
   });
 
+  it("waits in Pending for a target fact not yet observed, until the promotion times out", () => {
+    const problem = {
+      reason: "ReplicationLagTooHigh",
+      message: "eu-west's replication lag is unknown",
+      unknown: true,
+    } as const;
+    const waiting = facts(
+      { ...fresh, now: 5_000, oldReachable: true },
+      { phase: "Pending", epochAllocated: false, startedAt: 0, phaseStartedAt: 0 },
+      "Failover",
+    );
+    expect(nextStep({ ...waiting, targetProblem: problem })).toMatchObject({
+      phase: "Pending",
+      action: "none",
+      message: "waiting: eu-west's replication lag is unknown",
+    });
+    const late = { ...waiting, now: waiting.timeoutSeconds * 1000 + 1, targetProblem: problem };
+    expect(nextStep(late)).toMatchObject({ phase: "Failed", reason: "PromotionTimedOut" });
+  });
+
   it("a dry run passes every check and does nothing", () => {
     const f = facts(
       { ...fresh, now: 0, oldReachable: false },
