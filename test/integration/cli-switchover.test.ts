@@ -235,7 +235,12 @@ describe("meridian CLI against a running hub", () => {
   it("fence of the primary fences its database at the current epoch; unfence reopens it while it is still primary", async () => {
     const promoter = new PostgresPromoter();
     const db = get().bed.pg.primary.endpoint;
-    // eu-west, fenced by the switchover back, is unhealthy: us-east is the only healthy region.
+    // eu-west, fenced by the switchover back, is unhealthy: us-east is the only healthy region
+    // once the operator has judged it so (failureThreshold observations after the fence).
+    await pollUntil("eu-west judged unhealthy", 60_000, async () => {
+      const app = await getApp(hub, ns(), "checkout");
+      return app.status?.regions?.find((r) => r.name === "eu-west")?.healthy === false;
+    });
     const refused = await cli(["fence", "checkout", "--region", "us-east", "--yes"]);
     expect(refused.code).toBe(1);
     expect(refused.err).toContain("us-east is the only healthy region");
