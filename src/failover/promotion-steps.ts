@@ -51,6 +51,11 @@ export interface PromotionFacts {
     writable: boolean;
     /** The target replica has replayed everything the old primary wrote (zero lag). */
     caughtUp: boolean;
+    /**
+     * The fenced old primary's final WAL position is recorded, or the engine reports none: the
+     * zero-lag wait has something to wait for.
+     */
+    finalPositionKnown: boolean;
     /** The target workload runs at the old primary's size. */
     scaledUp: boolean;
   };
@@ -158,7 +163,14 @@ export function nextStep(f: PromotionFacts): Step {
       return at("Fencing", "none", Reason.Fencing, "fencing the old primary");
     case "Fencing": {
       if (f.oldPrimary.fenced)
-        return at("Promoting", "none", Reason.PrimaryFenced, "old primary confirmed fenced by the hub");
+        // Its agent may have fenced it before the hub's own fence ran (and recorded the final
+        // position): read the position now, or a switchover waits for zero lag for ever.
+        return at(
+          "Promoting",
+          "readFinalPosition",
+          Reason.PrimaryFenced,
+          "old primary confirmed fenced by the hub",
+        );
       if (f.oldPrimary.acknowledged)
         // Its agent fenced it; where the hub still reaches its database, the final WAL position
         // lets Promoting hold the lag guard against what the old primary really wrote.
@@ -196,7 +208,8 @@ export function nextStep(f: PromotionFacts): Step {
       if (f.type !== "Failover" && !f.target.caughtUp) {
         return at(
           "Promoting",
-          "none",
+          // A crash between entering Promoting and reading the position leaves it unread.
+          f.target.finalPositionKnown ? "none" : "readFinalPosition",
           Reason.WaitingForZeroLag,
           "waiting until the target has replayed every write of the old primary",
           zeroLagPoll,

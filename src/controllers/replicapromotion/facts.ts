@@ -109,6 +109,7 @@ export class PromotionObserver {
       },
       target: {
         writable: targetWritable,
+        finalPositionKnown: !promoter?.reportsPositions || rp.status?.oldPrimaryLsn !== undefined,
         caughtUp: !promoter
           ? true
           : promoter.reportsPositions

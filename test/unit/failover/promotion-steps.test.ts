@@ -85,7 +85,12 @@ function facts(w: World, p: Persisted, type: PromotionFacts["type"]): PromotionF
       },
       expiryWaitSeconds: Math.ceil(expiryMs(timing) / 1000),
     },
-    target: { writable: targetWritable(w), caughtUp: w.replayed === w.oldWrites, scaledUp: w.scaledUp },
+    target: {
+      writable: targetWritable(w),
+      caughtUp: w.replayed === w.oldWrites,
+      finalPositionKnown: true,
+      scaledUp: w.scaledUp,
+    },
     dnsPointsAtTarget: w.dns === "target",
     verified: w.dns === "target" && targetWritable(w),
     now: w.now,
@@ -216,6 +221,36 @@ describe("ReplicaPromotion steps under crashes and partitions", () => {
     });
     const late = { ...waiting, now: waiting.timeoutSeconds * 1000 + 1, targetProblem: problem };
     expect(nextStep(late)).toMatchObject({ phase: "Failed", reason: "PromotionTimedOut" });
+  });
+
+  it("a switchover whose old primary its agent fenced first still reads the final position", () => {
+    // The agent fenced at the handover before the hub's fence action ran, which is where the
+    // position is usually recorded; without it the zero-lag wait has nothing to reach.
+    const fencing = facts(
+      { ...fresh, now: 1_000, oldReachable: true, oldFenced: true },
+      { phase: "Fencing", epochAllocated: true, startedAt: 0, phaseStartedAt: 0 },
+      "Switchover",
+    );
+    expect(nextStep({ ...fencing, oldPrimary: { ...fencing.oldPrimary, fenced: true } })).toMatchObject({
+      phase: "Promoting",
+      action: "readFinalPosition",
+    });
+    const promoting = facts(
+      { ...fresh, now: 2_000, oldReachable: true, oldFenced: true, oldWrites: 3, replayed: 3 },
+      { phase: "Promoting", epochAllocated: true, startedAt: 0, phaseStartedAt: 1_000 },
+      "Switchover",
+    );
+    const unknown = {
+      ...promoting,
+      target: { ...promoting.target, caughtUp: false, finalPositionKnown: false },
+    };
+    expect(nextStep(unknown)).toMatchObject({ phase: "Promoting", action: "readFinalPosition" });
+    const known = { ...unknown, target: { ...unknown.target, finalPositionKnown: true } };
+    expect(nextStep(known)).toMatchObject({
+      phase: "Promoting",
+      action: "none",
+      reason: "WaitingForZeroLag",
+    });
   });
 
   it("a dry run passes every check and does nothing", () => {
