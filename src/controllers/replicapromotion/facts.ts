@@ -4,6 +4,7 @@
 import { Reason } from "../../api/reasons.ts";
 import type { FailoverPolicy, RegionalApp, ReplicaPromotion } from "../../api/types.generated.ts";
 import { sameTargets } from "../../dns/targets.ts";
+import { measuresLagBytes } from "../../failover/decide-failover.ts";
 import { recordsAfterPromotion } from "../../failover/dns-targets.ts";
 import { type LagReading, lagBeyondGuard } from "../../failover/lag-guard.ts";
 import type { Phase, PromotionFacts } from "../../failover/promotion-steps.ts";
@@ -269,7 +270,7 @@ export class PromotionObserver {
     const { rp, policy, app, from } = c;
     const oldLsn = rp.status?.oldPrimaryLsn;
     const allowed = rp.spec.allowDataLoss || policy.spec.promotion.allowDataLoss;
-    if (rp.spec.type !== "Failover" || allowed || app.spec.database.engine === "none") return {};
+    if (rp.spec.type !== "Failover" || allowed || !measuresLagBytes(app)) return {};
     const beyond = lagBeyondGuard(lag, policy.spec.promotion);
     if (beyond === undefined) return {};
     const behind = `${rp.spec.targetRegion} is ${beyond} (against ${from}'s final position ${oldLsn})`;
